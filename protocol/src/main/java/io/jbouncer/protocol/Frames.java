@@ -1,0 +1,59 @@
+package io.jbouncer.protocol;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * Writing PostgreSQL frames. Every length field in jbouncer is written by {@link #write}: it writes a
+ * zero placeholder, lets the caller write the body, and back-patches the length, so no code computes a
+ * length twice. See <a href="https://www.postgresql.org/docs/current/protocol-overview.html">the message
+ * format</a>: a type byte (absent in startup-phase packets), an int32 length counting itself, a body.
+ */
+public final class Frames {
+  /** Bytes before a typed frame's body: the type byte and the int32 length. */
+  public static final int HEADER_LENGTH = 5;
+
+  private Frames() {}
+
+  /** Writes a typed frame: {@code type}, the length, then whatever {@code body} writes. */
+  public static ByteBuf write(ByteBuf out, char type, Consumer<ByteBuf> body) {
+    out.writeByte(type);
+    return writeUntyped(out, body);
+  }
+
+  /** Writes a startup-phase packet: the length, then whatever {@code body} writes. */
+  public static ByteBuf writeUntyped(ByteBuf out, Consumer<ByteBuf> body) {
+    int lengthIndex = out.writerIndex();
+    out.writeInt(0);
+    body.accept(out);
+    out.setInt(lengthIndex, out.writerIndex() - lengthIndex);
+    return out;
+  }
+
+  /** Writes {@code s} as a NUL-terminated UTF-8 string. */
+  public static void writeCString(ByteBuf out, String s) {
+    out.writeCharSequence(s, StandardCharsets.UTF_8);
+    out.writeByte(0);
+  }
+
+  /**
+   * Reads a NUL-terminated UTF-8 string at the reader index and moves past the NUL.
+   *
+   * @throws ProtocolException if there is no NUL before the end of {@code in}
+   */
+  public static String readCString(ByteBuf in) {
+    int nul = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) 0);
+    if (nul < 0) {
+      throw new ProtocolException("string without terminating NUL in " + in.readableBytes() + " bytes");
+    }
+    String s = in.toString(in.readerIndex(), nul - in.readerIndex(), StandardCharsets.UTF_8);
+    in.readerIndex(nul + 1);
+    return s;
+  }
+
+  /** The type byte of a typed frame as the decoders emit it (header included). */
+  public static char type(ByteBuf frame) {
+    return (char) frame.getByte(frame.readerIndex());
+  }
+}
