@@ -1,0 +1,223 @@
+package io.jbouncer;
+
+import io.jbouncer.auth.ClientAuthenticator;
+import io.jbouncer.auth.UserList;
+import io.jbouncer.client.ClientConnection;
+import io.jbouncer.config.DatabaseSettings;
+import io.jbouncer.config.PoolMode;
+import io.jbouncer.config.Settings;
+import io.jbouncer.config.UserSettings;
+import io.jbouncer.net.Transport;
+import io.jbouncer.pool.Pool;
+import io.jbouncer.pool.PoolKey;
+import io.jbouncer.protocol.PgFrameDecoder;
+import io.jbouncer.protocol.frontend.CancelRequest;
+import io.jbouncer.server.ServerConnection;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.ReferenceCountUtil;
+import java.net.SocketAddress;
+import java.security.SecureRandom;
+import java.util.Collection;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What connections share: settings, the user list, the pools, the cancel keys and the client count.
+ * Handed to each connection by constructor; never a global. Its maps are concurrent because clients
+ * of every event loop look pools and cancel keys up.
+ */
+public final class Pooler {
+  private static final Logger log = LoggerFactory.getLogger(Pooler.class);
+  static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
+  private final Settings settings;
+  private final UserList userList;
+  private final Transport transport;
+  private final ConcurrentHashMap<PoolKey, Pool> pools = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, ClientConnection> cancelKeys = new ConcurrentHashMap<>();
+  private final AtomicInteger clients = new AtomicInteger();
+  private final AtomicLong ids = new AtomicLong();
+  private final SecureRandom random = new SecureRandom();
+
+  Pooler(Settings settings, UserList userList, Transport transport) {
+    this.settings = settings;
+    this.userList = userList;
+    this.transport = transport;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  public long nextId() {
+    return ids.incrementAndGet();
+  }
+
+  // --- clients ---
+
+  public void clientOpened() {
+    clients.incrementAndGet();
+  }
+
+  public void clientClosed() {
+    clients.decrementAndGet();
+  }
+
+  public int clientCount() {
+    return clients.get();
+  }
+
+  public ClientAuthenticator authenticatorFor(String user) {
+    return new ClientAuthenticator(settings.authType(), user, userList.secret(user));
+  }
+
+  // --- pools ---
+
+  /** The pool of (database name, server user), created on first use. */
+  public Pool pool(DatabaseSettings database, String databaseName, String poolUser) {
+    return pools.computeIfAbsent(new PoolKey(databaseName, poolUser), key -> newPool(key, database));
+  }
+
+  public Collection<Pool> pools() {
+    return pools.values();
+  }
+
+  private Pool newPool(PoolKey key, DatabaseSettings database) {
+    @Nullable UserSettings user = settings.users().get(key.user());
+    PoolMode mode = firstNonNull(user != null ? user.poolMode() : null, database.poolMode(), settings.poolMode());
+    int size = firstNonNull(user != null ? user.poolSize() : null, database.poolSize(), settings.defaultPoolSize());
+    String dbname = database.dbname() != null ? database.dbname() : key.database();
+    String password = database.password() != null ? database.password() : userList.secret(key.user());
+    log.info("new pool {}: server database {} on {}:{}, pool_mode={}, pool_size={}",
+        key, dbname, serverHost(database), database.port(), mode.iniName(), size);
+    return new Pool(key, database, mode, size, dbname, password,
+        settings.serverLoginRetry().toNanos(), this::launch);
+  }
+
+  @SafeVarargs
+  private static <T> T firstNonNull(@Nullable T... values) {
+    for (T value : values) {
+      if (value != null) {
+        return value;
+      }
+    }
+    throw new IllegalStateException("no value");
+  }
+
+  private static String serverHost(DatabaseSettings database) {
+    // unix-socket server connections are not implemented yet: an unset host means loopback
+    return database.host() != null ? database.host() : "127.0.0.1";
+  }
+
+  /** Opens a server connection for {@code pool} on {@code loop}. */
+  private void launch(Pool pool, EventLoop loop) {
+    long id = nextId();
+    ServerConnection[] created = new ServerConnection[1];
+    Bootstrap bootstrap = new Bootstrap()
+        .group(loop)
+        .channel(transport.socketChannel())
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.SO_KEEPALIVE, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+            Math.max(1, settings.serverConnectTimeout().toMillis())))
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+        .handler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ServerConnection server = new ServerConnection(Pooler.this, pool, id, ch);
+            created[0] = server;
+            ch.pipeline().addLast("frameDecoder", new PgFrameDecoder(settings.maxPacketSize()));
+            ch.pipeline().addLast("server", server);
+          }
+        });
+    bootstrap.connect(serverHost(pool.database()), pool.database().port()).addListener((ChannelFuture f) -> {
+      if (!f.isSuccess()) {
+        ServerConnection server = created[0] != null ? created[0] : new ServerConnection(this, pool, id, f.channel());
+        server.connectFailed(f.cause());
+      }
+    });
+  }
+
+  // --- cancel ---
+
+  public ConcurrentHashMap<Long, ClientConnection> cancelKeys() {
+    return cancelKeys;
+  }
+
+  /** A fresh random key for BackendKeyData, unique among connected clients. */
+  public long registerCancelKey(ClientConnection client) {
+    while (true) {
+      long key = random.nextLong() & Long.MAX_VALUE; // PgBouncer clears the sign bit too
+      if (key != 0 && cancelKeys.putIfAbsent(key, client) == null) {
+        return key;
+      }
+    }
+  }
+
+  /** A CancelRequest arrived on {@code cancelChannel}; it closes once the cancel was handled. */
+  public void cancel(long key, Channel cancelChannel) {
+    ClientConnection target = cancelKeys.get(key);
+    if (target == null) {
+      log.debug("cancel request with unknown key from {}", cancelChannel.remoteAddress());
+      cancelChannel.close();
+      return;
+    }
+    target.eventLoop().execute(() -> target.cancelRunningQuery(cancelChannel::close));
+  }
+
+  /**
+   * Sends PostgreSQL a CancelRequest for {@code server}'s backend over a new connection; {@code
+   * done} runs when PostgreSQL has closed it (the cancel was delivered) or it failed.
+   */
+  public void sendCancel(ServerConnection server, Runnable done) {
+    SocketAddress address = server.channel().remoteAddress();
+    int processId = server.processId();
+    int secretKey = server.secretKey();
+    AtomicBoolean finished = new AtomicBoolean();
+    Runnable finish = () -> {
+      if (finished.compareAndSet(false, true)) {
+        server.cancelFinished();
+        done.run();
+      }
+    };
+    new Bootstrap()
+        .group(server.eventLoop())
+        .channel(transport.socketChannel())
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, settings.serverConnectTimeout().toMillis()))
+        .handler(new ChannelInboundHandlerAdapter() {
+          @Override
+          public void channelActive(ChannelHandlerContext ctx) {
+            ByteBuf request = new CancelRequest(processId, secretKey).encodeTo(ctx.alloc().ioBuffer(16));
+            ctx.writeAndFlush(request);
+          }
+
+          @Override
+          public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
+          }
+        })
+        .connect(address)
+        .addListener((ChannelFuture f) -> {
+          if (f.isSuccess()) {
+            f.channel().closeFuture().addListener(closed -> finish.run());
+          } else {
+            log.warn("{} cancel request failed: {}", server.prefix(), f.cause().getMessage());
+            finish.run();
+          }
+        });
+  }
+}

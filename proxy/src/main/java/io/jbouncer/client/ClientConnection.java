@@ -1,0 +1,625 @@
+package io.jbouncer.client;
+
+import io.jbouncer.Pooler;
+import io.jbouncer.auth.ClientAuthenticator;
+import io.jbouncer.config.DatabaseSettings;
+import io.jbouncer.config.PoolMode;
+import io.jbouncer.config.Settings;
+import io.jbouncer.log.Conn;
+import io.jbouncer.pool.Pool;
+import io.jbouncer.protocol.Frames;
+import io.jbouncer.protocol.ProtocolException;
+import io.jbouncer.protocol.SqlState;
+import io.jbouncer.protocol.StartupPacket;
+import io.jbouncer.protocol.backend.AuthenticationOk;
+import io.jbouncer.protocol.backend.BackendKeyData;
+import io.jbouncer.protocol.backend.ErrorResponse;
+import io.jbouncer.protocol.backend.NegotiateProtocolVersion;
+import io.jbouncer.protocol.backend.ParameterStatus;
+import io.jbouncer.protocol.backend.ReadyForQuery;
+import io.jbouncer.server.ServerConnection;
+import io.jbouncer.server.ServerState;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: startup, authentication, and the client half of the relay.
+ *
+ * <p>Threading: everything here runs on the client channel's event loop, including the relay state
+ * of the linked server (see {@link ServerConnection}). Other threads reach a client only through
+ * {@code eventLoop().execute(...)}.
+ *
+ * <p>Buffers: each frame from the decoder is owned by this handler until it is written to the server
+ * (the write releases it), queued in {@link #pending} (released on close), or released here.
+ */
+public final class ClientConnection extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
+
+  private final Pooler pooler;
+  private final Settings settings;
+  private final long id;
+  private @Nullable Channel channel;
+  private volatile ClientState state = ClientState.LOGIN;
+  private @Nullable String user;
+  private @Nullable String databaseName;
+  private @Nullable DatabaseSettings database;
+  private @Nullable ClientAuthenticator authenticator;
+  private @Nullable Pool pool;
+  private @Nullable ServerConnection server;
+  private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+  /** Tracked parameters this client wants on every server (startup values, then its own SETs). */
+  private final Map<String, String> wantedParameters = new LinkedHashMap<>();
+  private final Map<String, String> startupParameters = new LinkedHashMap<>();
+  private long waitingSinceNanos;
+  private long cancelKey;
+  private @Nullable ScheduledFuture<?> loginTimeout;
+  private boolean counted;
+  private boolean closing;
+
+  public ClientConnection(Pooler pooler, long id) {
+    this.pooler = pooler;
+    this.settings = pooler.settings();
+    this.id = id;
+  }
+
+  public long id() {
+    return id;
+  }
+
+  public EventLoop eventLoop() {
+    return channel().eventLoop();
+  }
+
+  public ClientState state() {
+    return state;
+  }
+
+  public long waitingSinceNanos() {
+    return waitingSinceNanos;
+  }
+
+  public Channel channel() {
+    Channel ch = channel;
+    if (ch == null) {
+      throw new IllegalStateException("not registered");
+    }
+    return ch;
+  }
+
+  // --- channel events ---
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    channel = ctx.channel();
+    counted = true;
+    pooler.clientOpened();
+    long timeout = settings.clientLoginTimeout().toMillis();
+    if (timeout > 0) {
+      loginTimeout =
+          ctx.executor().schedule(() -> {
+            if (state == ClientState.LOGIN) {
+              fatal(SqlState.PROTOCOL_VIOLATION, "client_login_timeout");
+            }
+          }, timeout, TimeUnit.MILLISECONDS);
+    }
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof StartupPacket packet) {
+      onStartupPacket(packet);
+      return;
+    }
+    ByteBuf frame = (ByteBuf) msg;
+    if (state == ClientState.CLOSED) {
+      frame.release();
+    } else if (state == ClientState.LOGIN) {
+      onLoginFrame(frame);
+    } else {
+      onClientFrame(frame);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    ServerConnection linked = server;
+    if (linked != null) {
+      linked.channel().flush();
+    }
+    ctx.flush();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    ServerConnection linked = server;
+    if (linked != null && ctx.channel().isWritable()) {
+      linked.channel().config().setAutoRead(true);
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+    if (root instanceof ProtocolException) {
+      fatal(SqlState.PROTOCOL_VIOLATION, root.getMessage());
+    } else {
+      log.warn("{} closing because: {}", prefix(), root.toString());
+      ctx.close();
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    ClientState was = state;
+    state = ClientState.CLOSED;
+    if (counted) {
+      counted = false;
+      pooler.clientClosed();
+    }
+    if (loginTimeout != null) {
+      loginTimeout.cancel(false);
+    }
+    if (cancelKey != 0) {
+      pooler.cancelKeys().remove(cancelKey, this);
+    }
+    releasePending();
+    if (pool != null && was == ClientState.WAITING) {
+      pool.forget(this);
+    }
+    ServerConnection linked = server;
+    server = null;
+    if (linked != null) {
+      releaseOrClose(linked);
+    }
+    if (settings.logDisconnections() && was != ClientState.LOGIN) {
+      log.info("{} closing because: client close request", prefix());
+    }
+    ctx.fireChannelInactive();
+  }
+
+  private void releaseOrClose(ServerConnection linked) {
+    if (linked.isClean()) {
+      boolean reset = pool.poolMode() == PoolMode.SESSION || settings.serverResetQueryAlways();
+      releaseServer(linked, reset);
+    } else if (linked.hasOutstandingRequests()) {
+      linked.unlink();
+      linked.close("client disconnected with query in progress");
+    } else {
+      linked.unlink();
+      linked.close("client disconnect while server was not ready");
+    }
+  }
+
+  // --- startup phase ---
+
+  private void onStartupPacket(StartupPacket packet) {
+    switch (packet) {
+      case StartupPacket.SslRequest ssl -> channel().writeAndFlush(channel().alloc().buffer(1).writeByte('N'));
+      case StartupPacket.GssEncRequest gss -> channel().writeAndFlush(channel().alloc().buffer(1).writeByte('N'));
+      case StartupPacket.CancelRequest cancel -> pooler.cancel(cancel.key(), channel());
+      case StartupPacket.StartupMessage startup -> onStartupMessage(startup);
+    }
+  }
+
+  private void onStartupMessage(StartupPacket.StartupMessage startup) {
+    if (startup.majorVersion() != 3) {
+      fatal(SqlState.FEATURE_NOT_SUPPORTED,
+          "unsupported frontend protocol " + startup.majorVersion() + "." + startup.minorVersion()
+              + ": server supports 3.0 to 3.0");
+      return;
+    }
+    List<String> unsupportedOptions = new ArrayList<>();
+    for (Map.Entry<String, String> e : startup.parameters().entrySet()) {
+      String key = e.getKey();
+      String value = e.getValue();
+      switch (key) {
+        case "user" -> user = value;
+        case "database" -> databaseName = value;
+        case "options" -> {
+          if (!acceptOptions(value)) {
+            return;
+          }
+        }
+        default -> {
+          if (key.startsWith("_pq_.")) {
+            unsupportedOptions.add(key);
+            continue;
+          }
+          String tracked = TrackedParameters.canonical(key);
+          if (tracked != null) {
+            startupParameters.put(tracked, value);
+          } else if (!settings.ignoreStartupParameters().contains(key)) {
+            fatal(SqlState.PROTOCOL_VIOLATION, "unsupported startup parameter: " + key);
+            return;
+          }
+        }
+      }
+    }
+    if (startup.minorVersion() > 0 || !unsupportedOptions.isEmpty()) {
+      channel().write(new NegotiateProtocolVersion(0, unsupportedOptions).encodeTo(channel().alloc().ioBuffer()));
+    }
+    if (user == null || user.isEmpty()) {
+      fatal(SqlState.PROTOCOL_VIOLATION, "no username supplied");
+      return;
+    }
+    if (databaseName == null || databaseName.isEmpty()) {
+      databaseName = user;
+    }
+    if (pooler.clientCount() > settings.maxClientConn()) {
+      fatal(SqlState.PROTOCOL_VIOLATION, "no more connections allowed (max_client_conn)");
+      return;
+    }
+    database = settings.database(databaseName);
+    if (database == null) {
+      fatal(SqlState.PROTOCOL_VIOLATION, "no such database: " + databaseName);
+      return;
+    }
+    if (settings.logConnections()) {
+      log.info("{} login attempt: db={} user={} tls=no", prefix(), databaseName, user);
+    }
+    ClientAuthenticator auth = pooler.authenticatorFor(user);
+    authenticator = auth;
+    auth.start(this);
+  }
+
+  /** Accepts {@code -c key=value} options for tracked parameters, as PgBouncer does. */
+  private boolean acceptOptions(String options) {
+    if (settings.ignoreStartupParameters().contains("options")) {
+      return true;
+    }
+    for (Map.Entry<String, String> option : StartupOptions.parse(options).entrySet()) {
+      String tracked = TrackedParameters.canonical(option.getKey());
+      if (tracked == null) {
+        fatal(SqlState.PROTOCOL_VIOLATION, "unsupported startup parameter in options: " + option.getKey());
+        return false;
+      }
+      startupParameters.put(tracked, option.getValue());
+    }
+    return true;
+  }
+
+  private void onLoginFrame(ByteBuf frame) {
+    try {
+      char type = Frames.type(frame);
+      ClientAuthenticator auth = authenticator;
+      if (type == 'X') {
+        channel().close();
+      } else if (type == 'p' && auth != null && auth.expectsPassword()) {
+        auth.onPassword(this, frame);
+      } else if (auth != null && !auth.expectsPassword()) {
+        // authenticated and waiting for the welcome: keep the client's pipelined frames
+        pending.add(frame.retain());
+      } else {
+        fatal(SqlState.PROTOCOL_VIOLATION,
+            "expected password response, got message type " + (int) type);
+      }
+    } finally {
+      frame.release();
+    }
+  }
+
+  /** Called by the authenticator when the client proved who it is. */
+  public void authenticated() {
+    String poolUser = database.user() != null ? database.user() : user;
+    Pool target = pooler.pool(database, databaseName, poolUser);
+    pool = target;
+    target.awaitWelcome(this);
+  }
+
+  /** Sends AuthenticationOk, the server parameters, our cancel key and ReadyForQuery. */
+  public void welcome(Map<String, String> serverParameters) {
+    if (state != ClientState.LOGIN) {
+      return;
+    }
+    if (loginTimeout != null) {
+      loginTimeout.cancel(false);
+    }
+    Channel ch = channel();
+    for (Map.Entry<String, String> e : serverParameters.entrySet()) {
+      if (TrackedParameters.canonical(e.getKey()) != null) {
+        wantedParameters.put(e.getKey(), e.getValue());
+      }
+    }
+    wantedParameters.putAll(startupParameters);
+    if (settings.applicationNameAddHost()) {
+      String app = wantedParameters.getOrDefault("application_name", "");
+      wantedParameters.put("application_name",
+          (app.isEmpty() ? "app" : app) + " - " + Conn.address(ch.remoteAddress()));
+    }
+    Map<String, String> shown = new LinkedHashMap<>(serverParameters);
+    shown.putAll(wantedParameters);
+    ch.write(AuthenticationOk.INSTANCE.encodeTo(ch.alloc().ioBuffer()));
+    for (Map.Entry<String, String> e : shown.entrySet()) {
+      ch.write(new ParameterStatus(e.getKey(), e.getValue()).encodeTo(ch.alloc().ioBuffer()));
+    }
+    cancelKey = pooler.registerCancelKey(this);
+    ch.write(BackendKeyData.ofKey(cancelKey).encodeTo(ch.alloc().ioBuffer()));
+    ch.writeAndFlush(ReadyForQuery.IDLE_FRAME.duplicate());
+    state = ClientState.ACTIVE;
+    if (!pending.isEmpty()) {
+      startWaiting();
+    }
+  }
+
+  /** Authentication failed, or the pool cannot log in: FATAL and close. */
+  public void failLogin(String message) {
+    fatal(SqlState.PROTOCOL_VIOLATION, message);
+  }
+
+  // --- relay, client to server ---
+
+  private void onClientFrame(ByteBuf frame) {
+    char type = Frames.type(frame);
+    if (type == 'X') {
+      frame.release();
+      channel().close();
+      return;
+    }
+    ServerConnection linked = server;
+    if (linked == null || !pending.isEmpty()) {
+      pending.add(frame);
+      if (linked == null && state != ClientState.WAITING) {
+        startWaiting();
+      }
+      return;
+    }
+    forward(linked, frame);
+  }
+
+  private void forward(ServerConnection linked, ByteBuf frame) {
+    linked.countForwarded(Frames.type(frame));
+    Channel serverChannel = linked.channel();
+    serverChannel.write(frame, serverChannel.voidPromise());
+    if (!serverChannel.isWritable()) {
+      channel().config().setAutoRead(false);
+    }
+  }
+
+  private void startWaiting() {
+    state = ClientState.WAITING;
+    waitingSinceNanos = System.nanoTime();
+    channel().config().setAutoRead(false);
+    pool.acquire(this);
+  }
+
+  /** The pool gives this client a server (runs on this client's loop). */
+  public void serverAssigned(ServerConnection assigned) {
+    if (state == ClientState.CLOSED) {
+      assigned.unlink();
+      pool.release(assigned);
+      return;
+    }
+    if (!assigned.link(this)) {
+      assigned.unlink();
+      pool.acquire(this); // it closed on the way; wait for another
+      return;
+    }
+    server = assigned;
+    state = ClientState.ACTIVE;
+    String sync = TrackedParameters.syncStatement(wantedParameters, assigned.parameters());
+    if (!sync.isEmpty()) {
+      assigned.sendHidden(sync);
+    }
+    while (!pending.isEmpty() && server == assigned) {
+      forward(assigned, pending.poll());
+    }
+    assigned.channel().flush();
+    if (assigned.channel().isWritable()) {
+      channel().config().setAutoRead(true);
+    }
+  }
+
+  /** The pool cannot serve this waiting client. */
+  public void failWaiting(String message) {
+    fatal(SqlState.PROTOCOL_VIOLATION, message);
+  }
+
+  /** A server login failed and the pool passes the server's own error on; we own {@code errorFrame}. */
+  public void failWithFrame(ByteBuf errorFrame) {
+    if (closing) {
+      errorFrame.release();
+      return;
+    }
+    closing = true;
+    state = ClientState.CLOSED;
+    channel().writeAndFlush(errorFrame).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  // --- relay, server to client ---
+
+  /** Frames that the server's loop read for this client, handed over in one task. */
+  public void onServerFrames(ServerConnection from, List<ByteBuf> frames) {
+    for (ByteBuf frame : frames) {
+      onServerFrame(from, frame);
+    }
+    flush();
+  }
+
+  /** One frame from a server linked to this client; this method owns {@code frame}. */
+  public void onServerFrame(ServerConnection from, ByteBuf frame) {
+    if (from != server || state == ClientState.CLOSED) {
+      frame.release(); // the link ended while the frame was on its way
+      return;
+    }
+    char type = Frames.type(frame);
+    if (from.expectsHiddenReply()) {
+      onHiddenReply(from, frame, type);
+      return;
+    }
+    switch (type) {
+      case 'Z' -> {
+        char status = ReadyForQuery.status(frame);
+        from.readyForQuery(status);
+        write(frame);
+        afterReadyForQuery(from, status);
+      }
+      case 'S' -> {
+        ParameterStatus status = ParameterStatus.decode(frame);
+        from.parameters().put(status.name(), status.value());
+        if (TrackedParameters.canonical(status.name()) != null) {
+          wantedParameters.put(status.name(), status.value());
+        }
+        write(frame);
+      }
+      default -> write(frame);
+    }
+  }
+
+  private void onHiddenReply(ServerConnection from, ByteBuf frame, char type) {
+    try {
+      switch (type) {
+        case 'Z' -> from.hiddenReplyDone();
+        case 'S' -> from.rememberParameter(frame);
+        case 'E' -> {
+          String message = ErrorResponse.decode(frame).message();
+          server = null;
+          from.unlink();
+          from.close("invalid server parameter: " + message);
+          fatal(SqlState.PROTOCOL_VIOLATION, "invalid server parameter: " + message);
+        }
+        default -> {}
+      }
+    } finally {
+      frame.release();
+    }
+  }
+
+  private void afterReadyForQuery(ServerConnection from, char status) {
+    PoolMode mode = pool.poolMode();
+    if (mode == PoolMode.SESSION) {
+      return;
+    }
+    if (mode == PoolMode.STATEMENT && status != 'I') {
+      server = null;
+      from.unlink();
+      from.close("transaction blocks not allowed in statement pooling mode");
+      fatal(SqlState.PROTOCOL_VIOLATION, "transaction blocks not allowed in statement pooling mode");
+      return;
+    }
+    if (from.isClean()) {
+      server = null;
+      releaseServer(from, settings.serverResetQueryAlways());
+    }
+  }
+
+  private void releaseServer(ServerConnection linked, boolean reset) {
+    linked.unlink();
+    if (linked.cancelsInFlight().get() > 0 && linked.holdForCancel(reset)) {
+      return; // the last cancel to finish releases it (PgBouncer's being_canceled)
+    }
+    linked.release(reset);
+  }
+
+  private void write(ByteBuf frame) {
+    Channel ch = channel();
+    ch.write(frame, ch.voidPromise());
+    if (!ch.isWritable()) {
+      ServerConnection linked = server;
+      if (linked != null) {
+        linked.channel().config().setAutoRead(false);
+      }
+    }
+  }
+
+  public void flush() {
+    Channel ch = channel;
+    if (ch != null) {
+      ch.flush();
+    }
+  }
+
+  /** The linked server's channel has room again. */
+  public void serverWritable() {
+    if (state == ClientState.ACTIVE) {
+      channel().config().setAutoRead(true);
+    }
+  }
+
+  /** The linked server's connection closed (runs on this client's loop). */
+  public void serverClosed(ServerConnection closed) {
+    if (closed != server) {
+      return;
+    }
+    server = null;
+    if (state == ClientState.CLOSED) {
+      return;
+    }
+    fatal(SqlState.CONNECTION_FAILURE, "server conn crashed?");
+  }
+
+  // --- cancel ---
+
+  /** A CancelRequest named this client: cancel its running query, and nothing else. */
+  public void cancelRunningQuery(Runnable done) {
+    ServerConnection linked = server;
+    if (linked == null || state != ClientState.ACTIVE || !linked.hasOutstandingRequests()) {
+      log.debug("{} cancel request for idle client", prefix());
+      done.run();
+      return;
+    }
+    linked.cancelsInFlight().incrementAndGet();
+    pooler.sendCancel(linked, done);
+  }
+
+  // --- helpers ---
+
+  /** Sends a FATAL ErrorResponse and closes, logging PgBouncer's "closing because" line. */
+  public void fatal(String sqlState, String message) {
+    Channel ch = channel();
+    if (closing) {
+      return;
+    }
+    closing = true;
+    log.info("{} closing because: {}", prefix(), message);
+    state = ClientState.CLOSED;
+    ch.writeAndFlush(ErrorResponse.of("FATAL", sqlState, message).encodeTo(ch.alloc().ioBuffer()))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** Sends an authentication request or similar frame during login. */
+  public void send(ByteBuf message) {
+    channel().writeAndFlush(message);
+  }
+
+  public @Nullable String user() {
+    return user;
+  }
+
+  public @Nullable String databaseName() {
+    return databaseName;
+  }
+
+  private void releasePending() {
+    ByteBuf frame;
+    while ((frame = pending.poll()) != null) {
+      ReferenceCountUtil.release(frame);
+    }
+  }
+
+  public String prefix() {
+    return Conn.prefix('C', id, databaseName, user, channel == null ? null : channel.remoteAddress());
+  }
+
+  @Override
+  public String toString() {
+    return prefix() + " " + state + (server != null && server.state() == ServerState.ACTIVE ? " linked" : "");
+  }
+}

@@ -1,0 +1,377 @@
+package io.jbouncer.pool;
+
+import io.jbouncer.client.ClientConnection;
+import io.jbouncer.config.DatabaseSettings;
+import io.jbouncer.config.PoolMode;
+import io.jbouncer.server.ServerConnection;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server connections of one (database, user) pair and the clients waiting for them.
+ *
+ * <p>Threading: clients and servers live on different event loops, so the pool's bookkeeping (idle
+ * servers, waiting clients, counts) is shared. It is guarded by one lock whose critical sections are a
+ * few deque operations, taken once per transaction and never around I/O; relaying frames never takes
+ * it. Everything that touches a client runs on that client's event loop: the pool hands a server to a
+ * waiting client through {@link ClientConnection#serverAssigned}, which the client runs on its loop.
+ *
+ * <p>Sizing follows PgBouncer: {@code pool_size} caps server connections (0 = unlimited), one server
+ * login is in flight at a time, waiting clients are served first come, first served, idle servers are
+ * reused last in, first out. A released server prefers a waiting client on its own event loop so that
+ * most links need no cross-thread hop, unless the oldest waiter has waited longer than {@link
+ * #CROSS_LOOP_PATIENCE_NANOS}.
+ */
+public final class Pool {
+  private static final Logger log = LoggerFactory.getLogger(Pool.class);
+  static final long CROSS_LOOP_PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+  private static final int LOCAL_WAITER_SCAN = 16;
+
+  private final PoolKey key;
+  private final DatabaseSettings database;
+  private final PoolMode poolMode;
+  private final int poolSize;
+  private final String serverDbname;
+  private final @Nullable String serverPassword;
+  private final ServerLauncher launcher;
+  private final long loginRetryNanos;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  // guarded by lock
+  private final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
+  private final ArrayDeque<ClientConnection> waiting = new ArrayDeque<>();
+  private final List<ClientConnection> awaitingWelcome = new ArrayList<>();
+  private int serverCount;
+  private int loginsInFlight;
+  private long lastLoginFailureNanos;
+  private @Nullable String lastLoginError;
+  private volatile @Nullable Map<String, String> welcomeParameters;
+
+  /** Opens server connections for a pool, on the event loop it is told to use. */
+  public interface ServerLauncher {
+    void launch(Pool pool, EventLoop loop);
+  }
+
+  public Pool(
+      PoolKey key,
+      DatabaseSettings database,
+      PoolMode poolMode,
+      int poolSize,
+      String serverDbname,
+      @Nullable String serverPassword,
+      long loginRetryNanos,
+      ServerLauncher launcher) {
+    this.key = key;
+    this.database = database;
+    this.poolMode = poolMode;
+    this.poolSize = poolSize;
+    this.serverDbname = serverDbname;
+    this.serverPassword = serverPassword;
+    this.loginRetryNanos = loginRetryNanos;
+    this.launcher = launcher;
+  }
+
+  public PoolKey key() {
+    return key;
+  }
+
+  public DatabaseSettings database() {
+    return database;
+  }
+
+  public PoolMode poolMode() {
+    return poolMode;
+  }
+
+  public String serverDbname() {
+    return serverDbname;
+  }
+
+  public @Nullable String serverPassword() {
+    return serverPassword;
+  }
+
+  /** The ParameterStatus set of this pool's first server login; {@code null} until one succeeded. */
+  public @Nullable Map<String, String> welcomeParameters() {
+    return welcomeParameters;
+  }
+
+  /**
+   * A client has authenticated and needs the welcome parameters. Answers at once when a server has
+   * logged in before; otherwise the client waits for the next server login (PgBouncer's {@code
+   * wait_for_welcome}).
+   */
+  public void awaitWelcome(ClientConnection client) {
+    @Nullable Map<String, String> parameters;
+    @Nullable EventLoop launchOn = null;
+    @Nullable String cachedError = null;
+    lock.lock();
+    try {
+      parameters = welcomeParameters;
+      if (parameters == null) {
+        cachedError = failingFast();
+        if (cachedError == null) {
+          awaitingWelcome.add(client);
+          launchOn = launchIfNeeded(client.eventLoop());
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (parameters != null) {
+      client.welcome(parameters);
+    } else if (cachedError != null) {
+      client.failLogin(cachedError);
+    }
+    launch(launchOn);
+  }
+
+  /**
+   * A linked-less client needs a server. Either {@link ClientConnection#serverAssigned} is called (on
+   * the client's loop) with an idle server, or the client waits in line.
+   */
+  public void acquire(ClientConnection client) {
+    @Nullable ServerConnection server;
+    @Nullable EventLoop launchOn = null;
+    @Nullable String cachedError = null;
+    lock.lock();
+    try {
+      server = takeIdle(client.eventLoop());
+      if (server == null) {
+        cachedError = failingFast();
+        if (cachedError == null) {
+          waiting.addLast(client);
+          launchOn = launchIfNeeded(client.eventLoop());
+        }
+      } else {
+        server.markActive();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (server != null) {
+      client.serverAssigned(server);
+    } else if (cachedError != null) {
+      client.failWaiting(cachedError);
+    }
+    launch(launchOn);
+  }
+
+  /** The client stopped waiting (it disconnected); forget it. */
+  public void forget(ClientConnection client) {
+    lock.lock();
+    try {
+      waiting.remove(client);
+      awaitingWelcome.remove(client);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A clean server (ReadyForQuery 'I', nothing outstanding) goes to a waiting client or idles. */
+  public void release(ServerConnection server) {
+    @Nullable ClientConnection next;
+    @Nullable EventLoop launchOn = null;
+    lock.lock();
+    try {
+      if (server.isClosed()) {
+        return;
+      }
+      next = takeWaiter(server.eventLoop());
+      if (next == null) {
+        server.markIdle();
+        idle.addFirst(server);
+      } else {
+        server.markActive();
+        launchOn = launchIfNeeded(next.eventLoop());
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (next != null) {
+      handOver(next, server);
+    }
+    launch(launchOn);
+  }
+
+  /** A server finished its login: cache the welcome, wake the clients that waited for it. */
+  public void loggedIn(ServerConnection server, Map<String, String> parameters) {
+    List<ClientConnection> welcomed;
+    lock.lock();
+    try {
+      loginsInFlight--;
+      lastLoginError = null;
+      if (welcomeParameters == null) {
+        welcomeParameters = Map.copyOf(parameters);
+      }
+      welcomed = new ArrayList<>(awaitingWelcome);
+      awaitingWelcome.clear();
+    } finally {
+      lock.unlock();
+    }
+    Map<String, String> welcome = welcomeParameters;
+    for (ClientConnection client : welcomed) {
+      client.eventLoop().execute(() -> client.welcome(welcome));
+    }
+    release(server);
+  }
+
+  /**
+   * A server login failed with {@code errorFrame} (the server's ErrorResponse, or one of ours). When
+   * the pool has no other server, every client waiting on it gets that error (PgBouncer's {@code
+   * kill_pool_logins_server_error}) and new clients fail fast for {@code server_login_retry}.
+   */
+  public void loginFailed(ServerConnection server, ByteBuf errorFrame, String message) {
+    List<ClientConnection> failed = new ArrayList<>();
+    try {
+      lock.lock();
+      try {
+        loginsInFlight--;
+        if (server.uncount()) {
+          serverCount--;
+        }
+        lastLoginFailureNanos = System.nanoTime();
+        lastLoginError = message;
+        if (serverCount == 0) {
+          failed.addAll(awaitingWelcome);
+          failed.addAll(waiting);
+          awaitingWelcome.clear();
+          waiting.clear();
+        }
+      } finally {
+        lock.unlock();
+      }
+      for (ClientConnection client : failed) {
+        ByteBuf copy = errorFrame.retainedDuplicate();
+        client.eventLoop().execute(() -> client.failWithFrame(copy));
+      }
+    } finally {
+      errorFrame.release();
+    }
+  }
+
+  /** A server connection closed; idempotent. */
+  public void remove(ServerConnection server) {
+    @Nullable EventLoop launchOn = null;
+    lock.lock();
+    try {
+      idle.remove(server);
+      if (server.uncount()) {
+        serverCount--;
+      }
+      ClientConnection first = waiting.peekFirst();
+      if (first != null) {
+        launchOn = launchIfNeeded(first.eventLoop());
+      }
+    } finally {
+      lock.unlock();
+    }
+    launch(launchOn);
+  }
+
+  /** Closes every idle server, e.g. on shutdown. */
+  public void closeIdle(String reason) {
+    List<ServerConnection> closing;
+    lock.lock();
+    try {
+      closing = new ArrayList<>(idle);
+    } finally {
+      lock.unlock();
+    }
+    for (ServerConnection server : closing) {
+      server.close(reason);
+    }
+  }
+
+  /** Counts for tests and, later, SHOW POOLS. */
+  public record Counts(int servers, int idle, int waiting, int loginsInFlight) {}
+
+  public Counts counts() {
+    lock.lock();
+    try {
+      return new Counts(serverCount, idle.size(), waiting.size() + awaitingWelcome.size(), loginsInFlight);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static void handOver(ClientConnection client, ServerConnection server) {
+    if (client.eventLoop().inEventLoop()) {
+      client.serverAssigned(server);
+    } else {
+      client.eventLoop().execute(() -> client.serverAssigned(server));
+    }
+  }
+
+  private void launch(@Nullable EventLoop loop) {
+    if (loop != null) {
+      log.debug("{}: launching new server connection", key);
+      launcher.launch(this, loop);
+    }
+  }
+
+  // --- everything below runs with the lock held ---
+
+  /** Reserves a server slot and returns the loop to open it on, or null when none is needed. */
+  private @Nullable EventLoop launchIfNeeded(EventLoop preferred) {
+    boolean demand = !waiting.isEmpty() || !awaitingWelcome.isEmpty();
+    boolean room = poolSize == 0 || serverCount < poolSize;
+    if (!demand || !room || loginsInFlight > 0 || failingFast() != null) {
+      return null;
+    }
+    loginsInFlight++;
+    serverCount++;
+    return preferred;
+  }
+
+  /** The cached login error while {@code server_login_retry} has not passed and no server exists. */
+  private @Nullable String failingFast() {
+    if (lastLoginError == null || serverCount > 0) {
+      return null;
+    }
+    if (System.nanoTime() - lastLoginFailureNanos >= loginRetryNanos) {
+      return null;
+    }
+    return "server login has been failing, cached error: " + lastLoginError + " (server_login_retry)";
+  }
+
+  private @Nullable ServerConnection takeIdle(EventLoop loop) {
+    for (Iterator<ServerConnection> it = idle.iterator(); it.hasNext(); ) {
+      ServerConnection server = it.next();
+      if (server.eventLoop() == loop) {
+        it.remove();
+        return server;
+      }
+    }
+    return idle.pollFirst();
+  }
+
+  private @Nullable ClientConnection takeWaiter(EventLoop loop) {
+    ClientConnection head = waiting.peekFirst();
+    if (head == null) {
+      return null;
+    }
+    if (head.eventLoop() == loop || System.nanoTime() - head.waitingSinceNanos() > CROSS_LOOP_PATIENCE_NANOS) {
+      return waiting.pollFirst();
+    }
+    int scanned = 0;
+    for (Iterator<ClientConnection> it = waiting.iterator(); it.hasNext() && scanned < LOCAL_WAITER_SCAN; scanned++) {
+      ClientConnection client = it.next();
+      if (client.eventLoop() == loop) {
+        it.remove();
+        return client;
+      }
+    }
+    return waiting.pollFirst();
+  }
+}

@@ -1,0 +1,553 @@
+package io.jbouncer.server;
+
+import io.jbouncer.Pooler;
+import io.jbouncer.auth.Secrets;
+import io.jbouncer.client.ClientConnection;
+import io.jbouncer.log.Conn;
+import io.jbouncer.pool.Pool;
+import io.jbouncer.protocol.Frames;
+import io.jbouncer.protocol.SqlState;
+import io.jbouncer.protocol.auth.Md5Password;
+import io.jbouncer.protocol.auth.ScramClient;
+import io.jbouncer.protocol.auth.ScramException;
+import io.jbouncer.protocol.backend.Authentication;
+import io.jbouncer.protocol.backend.BackendKeyData;
+import io.jbouncer.protocol.backend.ErrorResponse;
+import io.jbouncer.protocol.backend.ParameterStatus;
+import io.jbouncer.protocol.backend.ReadyForQuery;
+import io.jbouncer.protocol.frontend.PasswordMessage;
+import io.jbouncer.protocol.frontend.Query;
+import io.jbouncer.protocol.frontend.SaslInitialResponse;
+import io.jbouncer.protocol.frontend.SaslResponse;
+import io.jbouncer.protocol.frontend.Startup;
+import io.jbouncer.protocol.frontend.Terminate;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.DecoderException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection to PostgreSQL: its login, and the server half of the relay.
+ *
+ * <p>Threading: the channel lives on the event loop it was opened on. While it is linked to a client,
+ * its relay state (outstanding sync points, transaction status, hidden replies) belongs to the
+ * client's event loop: frames read here are handed to the client's loop, in one task per read when
+ * the loops differ. While unlinked (login, reset, idle) it belongs to its own loop. Hand-overs go
+ * through the pool's lock or an event loop's task queue, which order the writes before the next
+ * owner's reads.
+ */
+public final class ServerConnection extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
+
+  private final Pooler pooler;
+  private final Pool pool;
+  private final long id;
+  private final Channel channel;
+  private volatile ServerState state = ServerState.LOGIN;
+  private volatile @Nullable ClientConnection client;
+  private volatile boolean closed;
+  private boolean counted = true; // guarded by the pool's lock
+  private final long createdNanos = System.nanoTime();
+
+  // login
+  private @Nullable ScramClient scram;
+  private int processId;
+  private int secretKey;
+  private final Map<String, String> parameters = new HashMap<>();
+
+  // relay state, owned by the linked client's event loop (see class comment)
+  private int syncsOutstanding;
+  private boolean pendingSinceSync;
+  private int hiddenReplies;
+  private char transactionStatus = 'I';
+  private boolean resetting;
+  private final AtomicInteger cancelsInFlight = new AtomicInteger();
+  private final AtomicBoolean releaseAfterCancel = new AtomicBoolean();
+  private volatile boolean resetAfterCancel;
+
+  // frames read on this loop for a client on another loop, sent over at channelReadComplete
+  private @Nullable List<ByteBuf> crossLoopFrames;
+  private @Nullable ClientConnection crossLoopTarget;
+  private @Nullable ClientConnection sameLoopTarget;
+
+  public ServerConnection(Pooler pooler, Pool pool, long id, Channel channel) {
+    this.pooler = pooler;
+    this.pool = pool;
+    this.id = id;
+    this.channel = channel;
+  }
+
+  public long id() {
+    return id;
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  public Channel channel() {
+    return channel;
+  }
+
+  public EventLoop eventLoop() {
+    return channel.eventLoop();
+  }
+
+  public ServerState state() {
+    return state;
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  public int processId() {
+    return processId;
+  }
+
+  public int secretKey() {
+    return secretKey;
+  }
+
+  /** The server's current values of the parameters it reports (owned like the relay state). */
+  public Map<String, String> parameters() {
+    return parameters;
+  }
+
+  public AtomicInteger cancelsInFlight() {
+    return cancelsInFlight;
+  }
+
+  // --- state changes, made by the pool under its lock or by the link owner ---
+
+  public void markActive() {
+    transition(ServerState.ACTIVE);
+  }
+
+  public void markIdle() {
+    transition(ServerState.IDLE);
+  }
+
+  /** Called by the pool under its lock: true the first time, so the server is uncounted once. */
+  public boolean uncount() {
+    boolean was = counted;
+    counted = false;
+    return was;
+  }
+
+  private void transition(ServerState next) {
+    ServerState current = state;
+    if (current == ServerState.CLOSED) {
+      return;
+    }
+    if (!current.canMoveTo(next)) {
+      throw new IllegalStateException(prefix() + " cannot move from " + current + " to " + next);
+    }
+    state = next;
+  }
+
+  // --- link, used by the client on its own event loop ---
+
+  /** Links this server to {@code owner}; false when the server closed meanwhile. */
+  public boolean link(ClientConnection owner) {
+    client = owner;
+    syncsOutstanding = 0;
+    pendingSinceSync = false;
+    hiddenReplies = 0;
+    transactionStatus = 'I';
+    return !closed; // read after the write: pairs with channelInactive's write-then-read
+  }
+
+  public void unlink() {
+    client = null;
+  }
+
+  public @Nullable ClientConnection client() {
+    return client;
+  }
+
+  /** Counts a client message forwarded to this server: sync points expect one ReadyForQuery. */
+  public void countForwarded(char type) {
+    switch (type) {
+      case 'Q', 'S', 'F' -> {
+        syncsOutstanding++;
+        pendingSinceSync = false;
+      }
+      case 'P', 'B', 'D', 'E', 'C', 'H' -> pendingSinceSync = true;
+      default -> {}
+    }
+  }
+
+  /** Sends a query whose replies the client never sees (parameter sync before its own frames). */
+  public void sendHidden(String sql) {
+    hiddenReplies++;
+    channel.write(new Query(sql).encodeTo(channel.alloc().ioBuffer()));
+  }
+
+  /** True while replies to a hidden query are still due; they are swallowed by the relay. */
+  public boolean expectsHiddenReply() {
+    return hiddenReplies > 0;
+  }
+
+  /** A ReadyForQuery answered a hidden query. */
+  public void hiddenReplyDone() {
+    hiddenReplies--;
+  }
+
+  /** Records a ReadyForQuery for a forwarded sync point. */
+  public void readyForQuery(char status) {
+    syncsOutstanding--;
+    transactionStatus = status;
+  }
+
+  /** Idle ('I'), every sync point answered, nothing forwarded since the last one. */
+  public boolean isClean() {
+    return transactionStatus == 'I' && syncsOutstanding <= 0 && !pendingSinceSync && hiddenReplies == 0;
+  }
+
+  public char transactionStatus() {
+    return transactionStatus;
+  }
+
+  public boolean hasOutstandingRequests() {
+    return syncsOutstanding > 0 || pendingSinceSync;
+  }
+
+  /**
+   * Returns a clean server to the pool; with {@code reset} it first runs {@code server_reset_query}
+   * (PgBouncer does in session mode) and goes back when the server answers.
+   */
+  public void release(boolean reset) {
+    unlink();
+    String resetQuery = pooler.settings().serverResetQuery();
+    if (reset && !resetQuery.isBlank()) {
+      transition(ServerState.TESTED);
+      resetting = true;
+      channel.writeAndFlush(new Query(resetQuery).encodeTo(channel.alloc().ioBuffer()));
+      return;
+    }
+    pool.release(this);
+  }
+
+  /**
+   * Parks an unlinked server in {@code being_canceled} while cancel requests for its last client are
+   * in flight, so a late cancel cannot hit the next client's query. Returns false when the last
+   * cancel already finished and the caller must release the server itself.
+   */
+  public boolean holdForCancel(boolean reset) {
+    transition(ServerState.BEING_CANCELED);
+    resetAfterCancel = reset;
+    releaseAfterCancel.set(true);
+    // write-then-read, paired with cancelFinished's decrement-then-CAS: exactly one side releases
+    return cancelsInFlight.get() != 0 || !releaseAfterCancel.compareAndSet(true, false);
+  }
+
+  /** A cancel request sent for this server's client is done (PostgreSQL closed its connection). */
+  public void cancelFinished() {
+    if (cancelsInFlight.decrementAndGet() == 0 && releaseAfterCancel.compareAndSet(true, false)) {
+      eventLoop().execute(() -> release(resetAfterCancel));
+    }
+  }
+
+  /** Closes the connection, logging PgBouncer's "closing because" line. */
+  public void close(String reason) {
+    if (closed || state == ServerState.CLOSED) {
+      return;
+    }
+    log.info("{} closing because: {} (age={}s)", prefix(), reason, ageSeconds());
+    if (state != ServerState.LOGIN && channel.isActive()) {
+      channel.writeAndFlush(Terminate.FRAME.duplicate());
+    }
+    channel.close();
+  }
+
+  // --- channel events ---
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    long timeoutMillis = pooler.settings().serverConnectTimeout().toMillis();
+    if (timeoutMillis > 0) {
+      ctx.executor().schedule(() -> {
+        if (state == ServerState.LOGIN && !closed) {
+          loginFailed("connect timeout");
+        }
+      }, timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+    Map<String, String> startup = new LinkedHashMap<>();
+    startup.put("user", pool.key().user());
+    startup.put("database", pool.serverDbname());
+    startup.putAll(pool.database().startupParameters());
+    ctx.writeAndFlush(new Startup(startup).encodeTo(ctx.alloc().ioBuffer()));
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ByteBuf frame = (ByteBuf) msg;
+    if (state == ServerState.LOGIN) {
+      try {
+        onLoginFrame(frame);
+      } finally {
+        frame.release();
+      }
+      return;
+    }
+    ClientConnection target = client;
+    if (target == null) {
+      onUnlinkedFrame(frame);
+    } else if (target.eventLoop() == ctx.channel().eventLoop()) {
+      sameLoopTarget = target;
+      target.onServerFrame(this, frame);
+    } else {
+      if (crossLoopTarget != null && crossLoopTarget != target) {
+        sendCrossLoop();
+      }
+      if (crossLoopFrames == null) {
+        crossLoopFrames = new ArrayList<>(8);
+      }
+      crossLoopTarget = target;
+      crossLoopFrames.add(frame);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    sendCrossLoop();
+    ClientConnection target = sameLoopTarget;
+    if (target != null) {
+      sameLoopTarget = null;
+      target.flush();
+    }
+  }
+
+  private void sendCrossLoop() {
+    List<ByteBuf> frames = crossLoopFrames;
+    ClientConnection target = crossLoopTarget;
+    if (frames == null || target == null) {
+      return;
+    }
+    crossLoopFrames = null;
+    crossLoopTarget = null;
+    target.eventLoop().execute(() -> target.onServerFrames(this, frames));
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    ClientConnection target = client;
+    if (target != null && ctx.channel().isWritable()) {
+      target.serverWritable();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    boolean wasLogin = state == ServerState.LOGIN;
+    closed = true;
+    state = ServerState.CLOSED;
+    List<ByteBuf> pending = crossLoopFrames;
+    ClientConnection pendingTarget = crossLoopTarget;
+    crossLoopFrames = null;
+    crossLoopTarget = null;
+    if (pending != null && pendingTarget != null) {
+      pendingTarget.eventLoop().execute(() -> pendingTarget.onServerFrames(this, pending));
+    }
+    if (wasLogin) {
+      loginFailed("server closed the connection during login");
+      return;
+    }
+    pool.remove(this);
+    ClientConnection owner = client; // read after writing closed: pairs with link()
+    if (owner != null) {
+      owner.eventLoop().execute(() -> owner.serverClosed(this));
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+    if (state == ServerState.LOGIN) {
+      loginFailed("server login failed: " + root.getMessage());
+    } else {
+      close("server conn crashed? " + root.getMessage());
+    }
+    ctx.close();
+  }
+
+  /** The TCP connect did not succeed. */
+  public void connectFailed(Throwable cause) {
+    closed = true;
+    state = ServerState.CLOSED;
+    log.warn("{} closing because: connect failed: {}", prefix(), cause.getMessage());
+    loginFailed("could not connect to server: " + cause.getMessage());
+  }
+
+  // --- login ---
+
+  private void onLoginFrame(ByteBuf frame) {
+    switch (Frames.type(frame)) {
+      case 'R' -> onAuthentication(Authentication.decode(frame));
+      case 'S' -> {
+        ParameterStatus status = ParameterStatus.decode(frame);
+        parameters.put(status.name(), status.value());
+      }
+      case 'K' -> {
+        BackendKeyData key = BackendKeyData.decode(frame);
+        processId = key.processId();
+        secretKey = key.secretKey();
+      }
+      case 'E' -> {
+        ErrorResponse error = ErrorResponse.decode(frame);
+        log.warn("{} closing because: login failed: {} {}", prefix(), error.code(), error.message());
+        failLogin(frame.retainedDuplicate(), error.message());
+      }
+      case 'Z' -> {
+        log.debug("{} login ok, server process {}", prefix(), processId);
+        state = ServerState.ACTIVE; // the pool moves it to idle or to a waiting client
+        pool.loggedIn(this, parameters);
+      }
+      default -> {} // NoticeResponse and NegotiateProtocolVersion need no answer during login
+    }
+  }
+
+  private void onAuthentication(Authentication auth) {
+    String user = pool.key().user();
+    @Nullable String secret = pool.serverPassword();
+    try {
+      switch (auth) {
+        case Authentication.AuthenticationOk ok -> {}
+        case Authentication.AuthenticationCleartextPassword cleartext -> {
+          if (secret == null || !Secrets.isPlain(secret)) {
+            loginFailed("cannot do cleartext password authentication: no plain-text password for user " + user);
+            return;
+          }
+          send(PasswordMessage.ofPassword(secret).encodeTo(channel.alloc().ioBuffer()));
+        }
+        case Authentication.AuthenticationMd5Password md5 -> {
+          if (secret == null || Secrets.isScram(secret)) {
+            loginFailed("cannot do MD5 authentication: no password or MD5 hash for user " + user);
+            return;
+          }
+          String response = Secrets.isMd5(secret)
+              ? Md5Password.saltedResponse(secret, md5.salt())
+              : Md5Password.clientResponse(user, secret, md5.salt());
+          send(PasswordMessage.ofPassword(response).encodeTo(channel.alloc().ioBuffer()));
+        }
+        case Authentication.AuthenticationSasl sasl -> {
+          if (!sasl.mechanisms().contains("SCRAM-SHA-256")) {
+            loginFailed("server offered no supported SASL mechanism: " + sasl.mechanisms());
+            return;
+          }
+          if (secret == null || !Secrets.isPlain(secret)) {
+            loginFailed(
+                "cannot do SCRAM authentication: password is SCRAM secret but client authentication did not provide SCRAM keys");
+            return;
+          }
+          ScramClient exchange = ScramClient.withPassword(secret);
+          scram = exchange;
+          send(new SaslInitialResponse(exchange.mechanism(), exchange.clientFirstMessage())
+              .encodeTo(channel.alloc().ioBuffer()));
+        }
+        case Authentication.AuthenticationSaslContinue next -> {
+          if (scram == null) {
+            loginFailed("server sent SASL continue without a SASL exchange");
+            return;
+          }
+          send(new SaslResponse(scram.clientFinalMessage(next.data())).encodeTo(channel.alloc().ioBuffer()));
+        }
+        case Authentication.AuthenticationSaslFinal last -> {
+          if (scram == null) {
+            loginFailed("server sent SASL final without a SASL exchange");
+            return;
+          }
+          scram.verifyServerFinal(last.data());
+          scram = null;
+        }
+        case Authentication.AuthenticationUnsupported other ->
+            loginFailed("unsupported authentication method requested by server: " + other.code());
+      }
+    } catch (ScramException e) {
+      loginFailed("SCRAM authentication with server failed: " + e.getMessage());
+    }
+  }
+
+  private void send(ByteBuf message) {
+    channel.writeAndFlush(message);
+  }
+
+  private void loginFailed(String message) {
+    log.warn("{} closing because: {}", prefix(), message);
+    ByteBuf error = ErrorResponse.of("FATAL", SqlState.CONNECTION_FAILURE, message).encodeTo(channel.alloc().ioBuffer());
+    failLogin(error, message);
+  }
+
+  private boolean loginFailureReported;
+
+  private void failLogin(ByteBuf errorFrame, String message) {
+    if (loginFailureReported) {
+      errorFrame.release();
+      return;
+    }
+    loginFailureReported = true;
+    closed = true;
+    pool.loginFailed(this, errorFrame, message);
+    channel.close();
+  }
+
+  // --- frames that arrive while no client is linked ---
+
+  private void onUnlinkedFrame(ByteBuf frame) {
+    try {
+      char type = Frames.type(frame);
+      if (resetting) {
+        if (type == 'Z') {
+          resetting = false;
+          transactionStatus = ReadyForQuery.status(frame);
+          if (transactionStatus == 'I') {
+            pool.release(this);
+          } else {
+            close("server_reset_query left the server in a transaction");
+          }
+        } else if (type == 'E') {
+          close("server_reset_query failed: " + ErrorResponse.decode(frame).message());
+        } else if (type == 'S') {
+          rememberParameter(frame);
+        }
+        return;
+      }
+      switch (type) {
+        case 'S' -> rememberParameter(frame);
+        case 'N' -> log.debug("{} notice while idle: {}", prefix(), ErrorResponse.decode(frame).message());
+        case 'E' -> close("server error while idle: " + ErrorResponse.decode(frame).message());
+        default -> close("idle server got unexpected message '" + type + "'");
+      }
+    } finally {
+      frame.release();
+    }
+  }
+
+  /** Records a ParameterStatus the server sent. */
+  public void rememberParameter(ByteBuf frame) {
+    ParameterStatus status = ParameterStatus.decode(frame);
+    parameters.put(status.name(), status.value());
+  }
+
+  public String prefix() {
+    return Conn.prefix('S', id, pool.key().database(), pool.key().user(), channel.remoteAddress());
+  }
+
+  private long ageSeconds() {
+    return (System.nanoTime() - createdNanos) / 1_000_000_000L;
+  }
+}

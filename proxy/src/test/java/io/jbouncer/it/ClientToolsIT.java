@@ -1,0 +1,149 @@
+package io.jbouncer.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.jbouncer.testing.TestPostgres;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** psql, pgbench and psycopg2 through jbouncer, where installed (CI installs them). */
+class ClientToolsIT {
+  @TempDir Path dir;
+
+  @Test
+  void psqlRunsQueriesThroughTheProxy() throws Exception {
+    assumeTrue(onPath("psql"), "psql is not installed");
+    try (ProxyFixture proxy = ProxyFixture.start(dir, "")) {
+      Result r = run(Map.of("PGPASSWORD", "scram_pass"), "psql", "-X", "-h", "127.0.0.1", "-p",
+          String.valueOf(proxy.port()), "-U", "scram_user", "-d", "app", "-At", "-v", "ON_ERROR_STOP=1",
+          "-c", "select 'from psql', current_setting('application_name')",
+          "-c", "begin", "-c", "select 2", "-c", "commit");
+      assertThat(r.exitCode()).as(r.output()).isZero();
+      assertThat(r.output()).contains("from psql|psql").contains("2");
+    }
+  }
+
+  @Test
+  void pgbenchTpcbInTransactionModeHasNoFailuresAndRespectsPoolSize() throws Exception {
+    assumeTrue(onPath("pgbench"), "pgbench is not installed");
+    Roles.ensure("bench_user", "bench_pass");
+    String userlist = "\"bench_user\" \"bench_pass\"\n";
+    try (ProxyFixture proxy = ProxyFixture.start(dir, ProxyFixture.defaultDatabases(),
+        "default_pool_size = 4\nmax_client_conn = 100\n", userlist)) {
+      Map<String, String> env = Map.of("PGPASSWORD", "bench_pass");
+      String port = String.valueOf(proxy.port());
+      Result init = run(env, "pgbench", "-i", "-q", "-s", "1", "-h", "127.0.0.1", "-p", port, "-U", "bench_user", "app");
+      assertThat(init.exitCode()).as(init.output()).isZero();
+
+      AtomicBoolean running = new AtomicBoolean(true);
+      AtomicInteger maxServers = new AtomicInteger();
+      Thread watcher = new Thread(() -> watchServers("bench_user", running, maxServers));
+      watcher.start();
+      Result bench = run(env, "pgbench", "-c", "20", "-j", "2", "-T", "8", "-h", "127.0.0.1", "-p", port,
+          "-U", "bench_user", "app");
+      running.set(false);
+      watcher.join();
+      assertThat(bench.exitCode()).as(bench.output()).isZero();
+      Matcher processed = Pattern.compile("number of transactions actually processed: (\\d+)").matcher(bench.output());
+      assertThat(processed.find()).as(bench.output()).isTrue();
+      assertThat(Long.parseLong(processed.group(1))).isPositive();
+      Matcher failed = Pattern.compile("number of failed transactions: (\\d+)").matcher(bench.output());
+      if (failed.find()) { // pgbench 15+ prints it
+        assertThat(failed.group(1)).isEqualTo("0");
+      }
+      assertThat(maxServers.get()).as("server connections during pgbench").isBetween(1, 4);
+    }
+  }
+
+  @Test
+  void psycopg2SimpleProtocolThroughTheProxy() throws Exception {
+    assumeTrue(pythonHasPsycopg2(), "python3 with psycopg2 is not installed");
+    try (ProxyFixture proxy = ProxyFixture.start(dir, "")) {
+      String script = """
+          import psycopg2, sys
+          conn = psycopg2.connect(host='127.0.0.1', port=int(sys.argv[1]), dbname='app',
+                                  user='scram_user', password='scram_pass')
+          cur = conn.cursor()
+          cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+          cur.execute("select %s::int + 1, %s", (41, 'odoo'))
+          print(cur.fetchone())
+          conn.rollback()
+          cur.execute("DISCARD ALL")
+          conn.commit()
+          conn.close()
+          """;
+      Path py = dir.resolve("client.py");
+      Files.writeString(py, script);
+      Result r = run(Map.of(), python(), py.toString(), String.valueOf(proxy.port()));
+      assertThat(r.exitCode()).as(r.output()).isZero();
+      assertThat(r.output()).contains("(42, 'odoo')");
+    }
+  }
+
+  private static void watchServers(String user, AtomicBoolean running, AtomicInteger max) {
+    try (Connection admin = TestPostgres.get().superuser(); Statement st = admin.createStatement()) {
+      while (running.get()) {
+        try (ResultSet rs = st.executeQuery("select count(*) from pg_stat_activity where usename = '" + user
+            + "' and backend_type = 'client backend'")) {
+          rs.next();
+          max.accumulateAndGet(rs.getInt(1), Math::max);
+        }
+        Thread.sleep(20);
+      }
+    } catch (Exception e) {
+      throw new RuntimeException(e);
+    }
+  }
+
+  record Result(int exitCode, String output) {}
+
+  static Result run(Map<String, String> env, String... command) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    byte[] out = p.getInputStream().readAllBytes();
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+    }
+    return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+  }
+
+  static boolean onPath(String tool) {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(d, tool))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String python() {
+    // Debian's python3-psycopg2 lives with /usr/bin/python3, which may not be first on PATH
+    return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+  }
+
+  private static boolean pythonHasPsycopg2() {
+    try {
+      List<String> cmd = new ArrayList<>(List.of(python(), "-c", "import psycopg2"));
+      return run(Map.of(), cmd.toArray(new String[0])).exitCode() == 0;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+}
