@@ -1,5 +1,6 @@
 package io.jbouncer.config;
 
+import java.time.Duration;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -11,8 +12,16 @@ import org.jspecify.annotations.Nullable;
  * @param dbname the database on the server; {@code null} = the name the client asked for
  * @param user forced server user: every client of this database shares one pool as this user
  * @param password password for the server login instead of the auth_file one
+ * @param port {@code jbouncer.database_defaults.port} (5432) unless set
+ * @param poolSize {@code pool_size}; 0 = unlimited (PgBouncer 1.24+)
+ * @param reservePoolSize {@code reserve_pool_size} or its older alias {@code reserve_pool}
+ * @param maxDbConnections 0 = not set here
+ * @param maxDbClientConnections 0 = not set here
+ * @param serverLifetime seconds
  * @param startupParameters client_encoding, datestyle, timezone and application_name from the
- *     entry, under the names the server expects in its startup packet
+ *     entry, under the names the server expects in its startup packet (client_encoding, DateStyle,
+ *     TimeZone, application_name)
+ * @param queryWaitTimeout {@code null} = not set here (PgBouncer's -1); zero disables the timeout
  */
 public record DatabaseSettings(
     String name,
@@ -32,4 +41,7 @@ public record DatabaseSettings(
     @Nullable String connectQuery,
     @Nullable String authUser,
     @Nullable String authQuery,
-    @Nullable String authDbname) {}
+    @Nullable String authDbname,
+    // appended with the config loader
+    @Nullable Duration queryWaitTimeout,
+    LoadBalanceHosts loadBalanceHosts) {}
