@@ -5,10 +5,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
 /**
- * Writing PostgreSQL frames. Every length field in jbouncer is written by {@link #write}: it writes a
- * zero placeholder, lets the caller write the body, and back-patches the length, so no code computes a
- * length twice. See <a href="https://www.postgresql.org/docs/current/protocol-overview.html">the message
- * format</a>: a type byte (absent in startup-phase packets), an int32 length counting itself, a body.
+ * Writing PostgreSQL frames. Every length field in jbouncer is written by {@link #write}: it writes
+ * a zero placeholder, lets the caller write the body, and back-patches the length, so no code
+ * computes a length twice. See <a
+ * href="https://www.postgresql.org/docs/current/protocol-overview.html">the message format</a>: a
+ * type byte (absent in startup-phase packets), an int32 length counting itself, a body.
  */
 public final class Frames {
   /** Bytes before a typed frame's body: the type byte and the int32 length. */
@@ -31,8 +32,17 @@ public final class Frames {
     return out;
   }
 
-  /** Writes {@code s} as a NUL-terminated UTF-8 string. */
+  /**
+   * Writes {@code s} as a NUL-terminated UTF-8 string.
+   *
+   * @throws IllegalArgumentException if {@code s} contains a NUL, which would end it early and
+   *     corrupt the frame
+   */
   public static void writeCString(ByteBuf out, String s) {
+    int nul = s.indexOf('\0');
+    if (nul >= 0) {
+      throw new IllegalArgumentException("string contains NUL at index " + nul);
+    }
     out.writeCharSequence(s, StandardCharsets.UTF_8);
     out.writeByte(0);
   }
@@ -45,7 +55,8 @@ public final class Frames {
   public static String readCString(ByteBuf in) {
     int nul = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) 0);
     if (nul < 0) {
-      throw new ProtocolException("string without terminating NUL in " + in.readableBytes() + " bytes");
+      throw new ProtocolException(
+          "string without terminating NUL in " + in.readableBytes() + " bytes");
     }
     String s = in.toString(in.readerIndex(), nul - in.readerIndex(), StandardCharsets.UTF_8);
     in.readerIndex(nul + 1);
@@ -54,6 +65,58 @@ public final class Frames {
 
   /** The type byte of a typed frame as the decoders emit it (header included). */
   public static char type(ByteBuf frame) {
-    return (char) frame.getByte(frame.readerIndex());
+    return (char) frame.getUnsignedByte(frame.readerIndex());
+  }
+
+  /**
+   * The body of one whole typed frame (as {@link PgFrameDecoder} emits it), as a slice that shares
+   * the frame's content and reference count (not retained). The frame's indexes do not move.
+   *
+   * @throws ProtocolException if the type byte is not {@code type} or the length field does not
+   *     match the frame's size
+   */
+  public static ByteBuf body(ByteBuf frame, char type) {
+    int start = frame.readerIndex();
+    int size = frame.readableBytes();
+    if (size < HEADER_LENGTH) {
+      throw new ProtocolException(
+          "message '" + type + "' frame: " + size + " bytes (expected: >= " + HEADER_LENGTH + ")");
+    }
+    char actual = (char) frame.getUnsignedByte(start);
+    if (actual != type) {
+      throw new ProtocolException(
+          "message type: '" + printable(actual) + "' (expected: '" + type + "')");
+    }
+    int length = frame.getInt(start + 1);
+    if (length != size - 1) {
+      throw new ProtocolException(
+          "message '"
+              + type
+              + "' length: "
+              + length
+              + " (expected: "
+              + (size - 1)
+              + ", the frame size)");
+    }
+    return frame.slice(start + HEADER_LENGTH, length - 4);
+  }
+
+  /**
+   * Checks that a message body was read to its end.
+   *
+   * @throws ProtocolException naming {@code what} if bytes are left
+   */
+  public static void requireEnd(ByteBuf body, String what) {
+    if (body.isReadable()) {
+      throw new ProtocolException(
+          what + ": " + body.readableBytes() + " bytes after the end (expected: 0)");
+    }
+  }
+
+  /** The type byte as a character, or as {@code \xNN} when not printable ASCII. */
+  static String printable(char type) {
+    return type >= 0x20 && type < 0x7f
+        ? String.valueOf(type)
+        : String.format("\\x%02x", (int) type);
   }
 }

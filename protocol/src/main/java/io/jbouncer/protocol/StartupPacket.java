@@ -28,7 +28,8 @@ public sealed interface StartupPacket {
    * StartupMessage with its protocol version and its parameters in the order the client sent them.
    * A version other than 3.0 is still decoded so the proxy can answer it with PostgreSQL's error.
    */
-  record StartupMessage(int protocolVersion, Map<String, String> parameters) implements StartupPacket {
+  record StartupMessage(int protocolVersion, Map<String, String> parameters)
+      implements StartupPacket {
     public int majorVersion() {
       return protocolVersion >>> 16;
     }

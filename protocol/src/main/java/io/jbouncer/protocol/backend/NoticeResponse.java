@@ -1,0 +1,56 @@
+package io.jbouncer.protocol.backend;
+
+import io.netty.buffer.ByteBuf;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * NoticeResponse: the fields of a notice, by their one-byte codes, in wire order. See <a
+ * href="https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-NOTICERESPONSE">NoticeResponse</a>
+ * and <a href="https://www.postgresql.org/docs/current/protocol-error-fields.html">the fields</a>.
+ */
+public record NoticeResponse(Map<Character, String> fields) implements BackendMessage {
+  public static final char TYPE = 'N';
+  static final String NAME = "NoticeResponse";
+
+  public NoticeResponse {
+    fields = Fields.copyOf(fields);
+  }
+
+  /** A notice as jbouncer sends it: fields S, V (both {@code severity}), C and M, in that order. */
+  public static NoticeResponse of(String severity, String sqlState, String message) {
+    return new NoticeResponse(Fields.of(severity, sqlState, message));
+  }
+
+  public static NoticeResponse decode(ByteBuf frame) {
+    return new NoticeResponse(Fields.read(frame, TYPE, NAME));
+  }
+
+  @Override
+  public ByteBuf encodeTo(ByteBuf out) {
+    return Fields.write(out, TYPE, fields);
+  }
+
+  /**
+   * {@code WARNING}, {@code NOTICE}, {@code DEBUG}, {@code INFO} or {@code LOG}: field V, else S
+   * (localized), else "".
+   */
+  public String severity() {
+    return Fields.severity(fields);
+  }
+
+  /** The SQLSTATE (field C), or "" if absent. */
+  public String code() {
+    return Fields.get(fields, Fields.CODE);
+  }
+
+  /** The primary message (field M), or "" if absent. */
+  public String message() {
+    return Fields.get(fields, Fields.MESSAGE);
+  }
+
+  /** The detail (field D), if any. */
+  public @Nullable String detail() {
+    return Fields.find(fields, Fields.DETAIL);
+  }
+}
