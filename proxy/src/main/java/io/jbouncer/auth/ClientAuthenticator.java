@@ -49,7 +49,7 @@ public final class ClientAuthenticator {
       }
       case PLAIN -> {
         awaitingPassword = true;
-        client.send(AuthenticationCleartextPassword.INSTANCE.encodeTo(client.channel().alloc().ioBuffer()));
+        client.send(new AuthenticationCleartextPassword().encodeTo(client.channel().alloc().ioBuffer()));
       }
       case MD5 -> {
         byte[] s = new byte[4];

@@ -211,11 +211,13 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   // --- startup phase ---
 
   private void onStartupPacket(StartupPacket packet) {
-    switch (packet) {
-      case StartupPacket.SslRequest ssl -> channel().writeAndFlush(channel().alloc().buffer(1).writeByte('N'));
-      case StartupPacket.GssEncRequest gss -> channel().writeAndFlush(channel().alloc().buffer(1).writeByte('N'));
-      case StartupPacket.CancelRequest cancel -> pooler.cancel(cancel.key(), channel());
-      case StartupPacket.StartupMessage startup -> onStartupMessage(startup);
+    if (packet instanceof StartupPacket.StartupMessage startup) {
+      onStartupMessage(startup);
+    } else if (packet instanceof StartupPacket.CancelRequest cancel) {
+      pooler.cancel(cancel.key(), channel());
+    } else {
+      // SSLRequest and GSSENCRequest: neither is offered yet; the client goes on unencrypted
+      channel().writeAndFlush(channel().alloc().buffer(1).writeByte('N'));
     }
   }
 
@@ -346,7 +348,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     Map<String, String> shown = new LinkedHashMap<>(serverParameters);
     shown.putAll(wantedParameters);
-    ch.write(AuthenticationOk.INSTANCE.encodeTo(ch.alloc().ioBuffer()));
+    ch.write(new AuthenticationOk().encodeTo(ch.alloc().ioBuffer()));
     for (Map.Entry<String, String> e : shown.entrySet()) {
       ch.write(new ParameterStatus(e.getKey(), e.getValue()).encodeTo(ch.alloc().ioBuffer()));
     }

@@ -10,7 +10,15 @@ import io.jbouncer.protocol.SqlState;
 import io.jbouncer.protocol.auth.Md5Password;
 import io.jbouncer.protocol.auth.ScramClient;
 import io.jbouncer.protocol.auth.ScramException;
+import io.jbouncer.protocol.auth.ScramSha256;
 import io.jbouncer.protocol.backend.Authentication;
+import io.jbouncer.protocol.backend.AuthenticationCleartextPassword;
+import io.jbouncer.protocol.backend.AuthenticationMd5Password;
+import io.jbouncer.protocol.backend.AuthenticationOk;
+import io.jbouncer.protocol.backend.AuthenticationSasl;
+import io.jbouncer.protocol.backend.AuthenticationSaslContinue;
+import io.jbouncer.protocol.backend.AuthenticationSaslFinal;
+import io.jbouncer.protocol.backend.AuthenticationUnsupported;
 import io.jbouncer.protocol.backend.BackendKeyData;
 import io.jbouncer.protocol.backend.ErrorResponse;
 import io.jbouncer.protocol.backend.ParameterStatus;
@@ -425,57 +433,52 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     String user = pool.key().user();
     @Nullable String secret = pool.serverPassword();
     try {
-      switch (auth) {
-        case Authentication.AuthenticationOk ok -> {}
-        case Authentication.AuthenticationCleartextPassword cleartext -> {
-          if (secret == null || !Secrets.isPlain(secret)) {
-            loginFailed("cannot do cleartext password authentication: no plain-text password for user " + user);
-            return;
-          }
-          send(PasswordMessage.ofPassword(secret).encodeTo(channel.alloc().ioBuffer()));
+      if (auth instanceof AuthenticationOk) {
+        return;
+      } else if (auth instanceof AuthenticationCleartextPassword) {
+        if (secret == null || !Secrets.isPlain(secret)) {
+          loginFailed("cannot do cleartext password authentication: no plain-text password for user " + user);
+          return;
         }
-        case Authentication.AuthenticationMd5Password md5 -> {
-          if (secret == null || Secrets.isScram(secret)) {
-            loginFailed("cannot do MD5 authentication: no password or MD5 hash for user " + user);
-            return;
-          }
-          String response = Secrets.isMd5(secret)
-              ? Md5Password.saltedResponse(secret, md5.salt())
-              : Md5Password.clientResponse(user, secret, md5.salt());
-          send(PasswordMessage.ofPassword(response).encodeTo(channel.alloc().ioBuffer()));
+        send(PasswordMessage.ofPassword(secret).encodeTo(channel.alloc().ioBuffer()));
+      } else if (auth instanceof AuthenticationMd5Password md5) {
+        if (secret == null || Secrets.isScram(secret)) {
+          loginFailed("cannot do MD5 authentication: no password or MD5 hash for user " + user);
+          return;
         }
-        case Authentication.AuthenticationSasl sasl -> {
-          if (!sasl.mechanisms().contains("SCRAM-SHA-256")) {
-            loginFailed("server offered no supported SASL mechanism: " + sasl.mechanisms());
-            return;
-          }
-          if (secret == null || !Secrets.isPlain(secret)) {
-            loginFailed(
-                "cannot do SCRAM authentication: password is SCRAM secret but client authentication did not provide SCRAM keys");
-            return;
-          }
-          ScramClient exchange = ScramClient.withPassword(secret);
-          scram = exchange;
-          send(new SaslInitialResponse(exchange.mechanism(), exchange.clientFirstMessage())
-              .encodeTo(channel.alloc().ioBuffer()));
+        String response = Secrets.isMd5(secret)
+            ? Md5Password.saltedResponse(secret, md5.salt())
+            : Md5Password.clientResponse(user, secret, md5.salt());
+        send(PasswordMessage.ofPassword(response).encodeTo(channel.alloc().ioBuffer()));
+      } else if (auth instanceof AuthenticationSasl sasl) {
+        if (!sasl.mechanisms().contains(ScramSha256.MECHANISM)) {
+          loginFailed("server offered no supported SASL mechanism: " + sasl.mechanisms());
+          return;
         }
-        case Authentication.AuthenticationSaslContinue next -> {
-          if (scram == null) {
-            loginFailed("server sent SASL continue without a SASL exchange");
-            return;
-          }
-          send(new SaslResponse(scram.clientFinalMessage(next.data())).encodeTo(channel.alloc().ioBuffer()));
+        if (secret == null || !Secrets.isPlain(secret)) {
+          loginFailed("cannot do SCRAM authentication: password is SCRAM secret but client authentication"
+              + " did not provide SCRAM keys");
+          return;
         }
-        case Authentication.AuthenticationSaslFinal last -> {
-          if (scram == null) {
-            loginFailed("server sent SASL final without a SASL exchange");
-            return;
-          }
-          scram.verifyServerFinal(last.data());
-          scram = null;
+        ScramClient exchange = ScramClient.withPassword(secret);
+        scram = exchange;
+        send(new SaslInitialResponse(exchange.mechanism(), exchange.clientFirstMessage())
+            .encodeTo(channel.alloc().ioBuffer()));
+      } else if (auth instanceof AuthenticationSaslContinue next) {
+        if (scram == null) {
+          loginFailed("server sent SASL continue without a SASL exchange");
+          return;
         }
-        case Authentication.AuthenticationUnsupported other ->
-            loginFailed("unsupported authentication method requested by server: " + other.code());
+        send(new SaslResponse(scram.clientFinalMessage(next.data())).encodeTo(channel.alloc().ioBuffer()));
+      } else if (auth instanceof AuthenticationSaslFinal last) {
+        if (scram == null) {
+          loginFailed("server sent SASL final without a SASL exchange");
+          return;
+        }
+        scram.verifyServerFinal(last.data());
+        scram = null;
+      } else if (auth instanceof AuthenticationUnsupported other) {
+        loginFailed("unsupported authentication method requested by server: " + other.code());
       }
     } catch (ScramException e) {
       loginFailed("SCRAM authentication with server failed: " + e.getMessage());
