@@ -212,7 +212,7 @@ public final class Main {
               + "[pgbouncer]\n"
               + "listen_addr = 127.0.0.1\n"
               + "listen_port = " + demoPort() + "\n"
-              + "auth_type = scram-sha-256\n"
+              + "auth_type = md5\n" // scram-sha-256 for clients arrives with the auth issue
               + "auth_file = " + userlist + "\n"
               + "pool_mode = transaction\n"
               + "default_pool_size = 10\n"

@@ -416,6 +416,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     server = assigned;
     state = ClientState.ACTIVE;
+    assigned.channel().config().setAutoRead(channel().isWritable());
     String sync = TrackedParameters.syncStatement(wantedParameters, assigned.parameters());
     if (!sync.isEmpty()) {
       assigned.sendHidden(sync);
@@ -523,11 +524,24 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void releaseServer(ServerConnection linked, boolean reset) {
+    unlinkFlowControl(linked);
     linked.unlink();
     if (linked.cancelsInFlight().get() > 0 && linked.holdForCancel(reset)) {
       return; // the last cancel to finish releases it (PgBouncer's being_canceled)
     }
     linked.release(reset);
+  }
+
+  /**
+   * Backpressure pauses reading on one side while the other is full; when the link ends, neither
+   * side may stay paused on the other's account: the server goes back to the pool reading (so its
+   * close is noticed) and this client reads again.
+   */
+  private void unlinkFlowControl(ServerConnection linked) {
+    linked.channel().config().setAutoRead(true);
+    if (state == ClientState.ACTIVE) {
+      channel().config().setAutoRead(true);
+    }
   }
 
   private void write(ByteBuf frame) {

@@ -34,7 +34,7 @@ class CancelIT {
       SessionAndDisconnectIT.awaitActive(pid);
       st.cancel();
       SQLException e = failure.get(20, TimeUnit.SECONDS);
-      assertThat(e).isNotNull();
+      assertThat((Throwable) e).isNotNull();
       assertThat(e.getSQLState()).isEqualTo("57014");
       assertThat(scalar(st, "select 'still usable'")).isEqualTo("still usable");
     }

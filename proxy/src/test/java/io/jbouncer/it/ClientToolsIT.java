@@ -84,8 +84,8 @@ class ClientToolsIT {
           cur.execute("select %s::int + 1, %s", (41, 'odoo'))
           print(cur.fetchone())
           conn.rollback()
+          conn.autocommit = True  # as Odoo's pool does before DISCARD ALL
           cur.execute("DISCARD ALL")
-          conn.commit()
           conn.close()
           """;
       Path py = dir.resolve("client.py");

@@ -68,6 +68,28 @@ class SessionAndDisconnectIT {
   }
 
   @Test
+  void serverReleasedWhileItsClientWasFullStillServesTheNextClient() throws Exception {
+    // the result overflows the client's write buffer within one read batch that also holds the
+    // ReadyForQuery: the server is released while backpressure has paused its reads
+    try (ProxyFixture proxy = ProxyFixture.start(dir, "default_pool_size = 1\n");
+        Connection big = proxy.connect("scram_user", "scram_pass", "app", "socketTimeout", "15");
+        Connection next = proxy.connect("scram_user", "scram_pass", "app", "socketTimeout", "15");
+        Statement bigSt = big.createStatement(); Statement nextSt = next.createStatement()) {
+      for (int i = 0; i < 4; i++) {
+        // many small rows: the proxy reads them in large batches, as it does under load
+        try (ResultSet rs = bigSt.executeQuery("select repeat('x', 200) from generate_series(1, 100000)")) {
+          int rows = 0;
+          while (rs.next()) {
+            rows++;
+          }
+          assertThat(rows).isEqualTo(100000);
+        }
+        assertThat(scalar(nextSt, "select 'served'")).isEqualTo("served");
+      }
+    }
+  }
+
+  @Test
   void clientVanishingMidTransactionNeverLeavesADirtyServer() throws Exception {
     for (String mode : new String[] {"transaction", "session"}) {
       try (ProxyFixture proxy = ProxyFixture.start(dir, "pool_mode = " + mode + "\ndefault_pool_size = 1\n")) {
