@@ -3,6 +3,7 @@ package io.jbouncer.it;
 import static io.jbouncer.it.TransactionPoolingIT.pid;
 import static io.jbouncer.it.TransactionPoolingIT.scalar;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jbouncer.testing.TestPostgres;
 import java.nio.file.Path;
@@ -20,15 +21,18 @@ class SessionAndDisconnectIT {
 
   @Test
   void sessionModeReusesTheServerAfterResettingIt() throws Exception {
-    try (ProxyFixture proxy = ProxyFixture.start(dir, "pool_mode = session\ndefault_pool_size = 1\n")) {
+    try (ProxyFixture proxy =
+        ProxyFixture.start(dir, "pool_mode = session\ndefault_pool_size = 1\n")) {
       int firstPid;
-      try (Connection c = proxy.connect(); Statement st = c.createStatement()) {
+      try (Connection c = proxy.connect();
+          Statement st = c.createStatement()) {
         firstPid = pid(st);
         st.execute("set work_mem = '7MB'");
         st.execute("create temp table session_scratch (v int)");
         assertThat(scalar(st, "show work_mem")).isEqualTo("7MB");
       }
-      try (Connection c = proxy.connect(); Statement st = c.createStatement()) {
+      try (Connection c = proxy.connect();
+          Statement st = c.createStatement()) {
         assertThat(pid(st)).as("the one server is reused, not reopened").isEqualTo(firstPid);
         assertThat(scalar(st, "show work_mem")).as("DISCARD ALL ran on release").isEqualTo("4MB");
         assertThat(scalar(st, "select count(*) from pg_tables where tablename = 'session_scratch'"))
@@ -39,9 +43,12 @@ class SessionAndDisconnectIT {
 
   @Test
   void sessionModeKeepsOneServerForTheWholeSession() throws Exception {
-    try (ProxyFixture proxy = ProxyFixture.start(dir, "pool_mode = session\ndefault_pool_size = 2\n");
-        Connection a = proxy.connect(); Connection b = proxy.connect();
-        Statement sa = a.createStatement(); Statement sb = b.createStatement()) {
+    try (ProxyFixture proxy =
+            ProxyFixture.start(dir, "pool_mode = session\ndefault_pool_size = 2\n");
+        Connection a = proxy.connect();
+        Connection b = proxy.connect();
+        Statement sa = a.createStatement();
+        Statement sb = b.createStatement()) {
       int pidA = pid(sa);
       int pidB = pid(sb);
       assertThat(pidA).isNotEqualTo(pidB);
@@ -55,10 +62,38 @@ class SessionAndDisconnectIT {
   }
 
   @Test
+  void statementModeRunsStatementsAndRefusesTransactionBlocks() throws Exception {
+    try (ProxyFixture proxy =
+            ProxyFixture.start(dir, "pool_mode = statement\ndefault_pool_size = 1\n");
+        Connection c =
+            proxy.connect("scram_user", "scram_pass", "app", "preferQueryMode", "simple");
+        Statement st = c.createStatement()) {
+      assertThat(scalar(st, "select 'one statement'")).isEqualTo("one statement");
+      c.setAutoCommit(false);
+      assertThatThrownBy(() -> st.execute("select 1"))
+          .isInstanceOf(java.sql.SQLException.class)
+          .hasMessageContaining("transaction blocks not allowed in statement pooling mode");
+    }
+    try (ProxyFixture proxy =
+            ProxyFixture.start(dir, "pool_mode = statement\ndefault_pool_size = 1\n");
+        Connection c = proxy.connect();
+        Statement st = c.createStatement()) {
+      assertThat(
+              scalar(
+                  st,
+                  "select count(*) from pg_stat_activity where state like 'idle in transaction%'"))
+          .as("the server that opened the transaction was closed, not pooled")
+          .isEqualTo("0");
+    }
+  }
+
+  @Test
   void transactionModeReusesServersAcrossTransactions() throws Exception {
     try (ProxyFixture proxy = ProxyFixture.start(dir, "default_pool_size = 1\n");
-        Connection a = proxy.connect(); Connection b = proxy.connect();
-        Statement sa = a.createStatement(); Statement sb = b.createStatement()) {
+        Connection a = proxy.connect();
+        Connection b = proxy.connect();
+        Statement sa = a.createStatement();
+        Statement sb = b.createStatement()) {
       int pid = pid(sa);
       for (int i = 0; i < 10; i++) {
         assertThat(pid(sa)).isEqualTo(pid);
@@ -74,10 +109,12 @@ class SessionAndDisconnectIT {
     try (ProxyFixture proxy = ProxyFixture.start(dir, "default_pool_size = 1\n");
         Connection big = proxy.connect("scram_user", "scram_pass", "app", "socketTimeout", "15");
         Connection next = proxy.connect("scram_user", "scram_pass", "app", "socketTimeout", "15");
-        Statement bigSt = big.createStatement(); Statement nextSt = next.createStatement()) {
+        Statement bigSt = big.createStatement();
+        Statement nextSt = next.createStatement()) {
       for (int i = 0; i < 4; i++) {
         // many small rows: the proxy reads them in large batches, as it does under load
-        try (ResultSet rs = bigSt.executeQuery("select repeat('x', 200) from generate_series(1, 100000)")) {
+        try (ResultSet rs =
+            bigSt.executeQuery("select repeat('x', 200) from generate_series(1, 100000)")) {
           int rows = 0;
           while (rs.next()) {
             rows++;
@@ -92,8 +129,10 @@ class SessionAndDisconnectIT {
   @Test
   void clientVanishingMidTransactionNeverLeavesADirtyServer() throws Exception {
     for (String mode : new String[] {"transaction", "session"}) {
-      try (ProxyFixture proxy = ProxyFixture.start(dir, "pool_mode = " + mode + "\ndefault_pool_size = 1\n")) {
-        try (Connection setup = proxy.connect(); Statement st = setup.createStatement()) {
+      try (ProxyFixture proxy =
+          ProxyFixture.start(dir, "pool_mode = " + mode + "\ndefault_pool_size = 1\n")) {
+        try (Connection setup = proxy.connect();
+            Statement st = setup.createStatement()) {
           st.execute("create table if not exists vanish (v text)");
           st.execute("truncate vanish");
         }
@@ -104,11 +143,15 @@ class SessionAndDisconnectIT {
         st.execute("lock table vanish in access exclusive mode");
         doomed.abort(Executors.newSingleThreadExecutor()); // drops the socket, no Terminate
 
-        try (Connection next = proxy.connect(); Statement ns = next.createStatement()) {
+        try (Connection next = proxy.connect();
+            Statement ns = next.createStatement()) {
           // with pool_size 1 the next client gets a clean server: no open transaction, no lock
           ns.execute("set lock_timeout = '5s'");
           assertThat(scalar(ns, "select count(*) from vanish")).isEqualTo("0");
-          assertThat(scalar(ns, "select count(*) from pg_stat_activity where state like 'idle in transaction%'"))
+          assertThat(
+                  scalar(
+                      ns,
+                      "select count(*) from pg_stat_activity where state like 'idle in transaction%'"))
               .isEqualTo("0");
         }
       }
@@ -120,28 +163,35 @@ class SessionAndDisconnectIT {
     try (ProxyFixture proxy = ProxyFixture.start(dir, "default_pool_size = 1\n")) {
       Connection doomed = proxy.connect();
       int doomedPid = pid(doomed.createStatement());
-      Thread runner = new Thread(() -> {
-        try {
-          doomed.createStatement().execute("select pg_sleep(30)");
-        } catch (Exception expected) {
-          // aborted below
-        }
-      });
+      Thread runner =
+          new Thread(
+              () -> {
+                try {
+                  doomed.createStatement().execute("select pg_sleep(30)");
+                } catch (Exception expected) {
+                  // aborted below
+                }
+              });
       runner.start();
       awaitActive(doomedPid);
       doomed.abort(Executors.newSingleThreadExecutor());
       runner.join(10_000);
-      try (Connection next = proxy.connect(); Statement ns = next.createStatement()) {
-        assertThat(pid(ns)).as("the server running the abandoned query is not reused").isNotEqualTo(doomedPid);
+      try (Connection next = proxy.connect();
+          Statement ns = next.createStatement()) {
+        assertThat(pid(ns))
+            .as("the server running the abandoned query is not reused")
+            .isNotEqualTo(doomedPid);
       }
     }
   }
 
   static void awaitActive(int pid) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    try (Connection admin = TestPostgres.get().superuser(); Statement st = admin.createStatement()) {
+    try (Connection admin = TestPostgres.get().superuser();
+        Statement st = admin.createStatement()) {
       while (System.nanoTime() < deadline) {
-        try (ResultSet rs = st.executeQuery("select state from pg_stat_activity where pid = " + pid)) {
+        try (ResultSet rs =
+            st.executeQuery("select state from pg_stat_activity where pid = " + pid)) {
           if (rs.next() && "active".equals(rs.getString(1))) {
             return;
           }
