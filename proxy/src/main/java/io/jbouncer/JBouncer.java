@@ -27,8 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running jbouncer: one acceptor thread, one event loop per core (or {@code worker_threads}) serving
- * clients and servers, and the pools.
+ * A running jbouncer: one acceptor thread, one event loop per core (or {@code worker_threads})
+ * serving clients and servers, and the pools.
  */
 public final class JBouncer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JBouncer.class);
@@ -41,7 +41,11 @@ public final class JBouncer implements AutoCloseable {
   private final List<Channel> listeners;
   private final ChannelGroup clients;
 
-  private JBouncer(Pooler pooler, EventLoopGroup acceptor, EventLoopGroup workers, List<Channel> listeners,
+  private JBouncer(
+      Pooler pooler,
+      EventLoopGroup acceptor,
+      EventLoopGroup workers,
+      List<Channel> listeners,
       ChannelGroup clients) {
     this.pooler = pooler;
     this.acceptor = acceptor;
@@ -57,38 +61,48 @@ public final class JBouncer implements AutoCloseable {
    */
   public static JBouncer start(Settings settings) throws InterruptedException {
     if (!SUPPORTED_AUTH.contains(settings.authType())) {
-      throw new ConfigError("auth_type " + settings.authType().iniName()
-          + " is not supported yet (supported: any, trust, plain, md5)");
+      throw new ConfigError(
+          "auth_type "
+              + settings.authType().iniName()
+              + " is not supported yet (supported: any, trust, plain, md5)");
     }
-    UserList userList = settings.authFile() != null ? UserList.load(settings.authFile()) : UserList.empty();
+    UserList userList =
+        settings.authFile() != null ? UserList.load(settings.authFile()) : UserList.empty();
     Transport transport = Transport.detect();
-    int threads = settings.workerThreads() > 0 ? settings.workerThreads() : Runtime.getRuntime().availableProcessors();
+    int threads =
+        settings.workerThreads() > 0
+            ? settings.workerThreads()
+            : Runtime.getRuntime().availableProcessors();
     Pooler pooler = new Pooler(settings, userList, transport);
     EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory());
     ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(acceptor, workers)
-        .channel(transport.serverChannel())
-        .option(ChannelOption.SO_BACKLOG, settings.listenBacklog())
-        .option(ChannelOption.SO_REUSEADDR, true)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childOption(ChannelOption.SO_KEEPALIVE, true)
-        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, Pooler.WATER_MARK)
-        .childHandler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            clients.add(ch);
-            ch.pipeline().addLast("startupDecoder", new StartupDecoder(settings.maxPacketSize()));
-            ch.pipeline().addLast("client", new ClientConnection(pooler, pooler.nextId()));
-          }
-        });
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(acceptor, workers)
+            .channel(transport.serverChannel())
+            .option(ChannelOption.SO_BACKLOG, settings.listenBacklog())
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.SO_KEEPALIVE, true)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, Pooler.WATER_MARK)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    clients.add(ch);
+                    ch.pipeline()
+                        .addLast("startupDecoder", new StartupDecoder(settings.maxPacketSize()));
+                    ch.pipeline().addLast("client", new ClientConnection(pooler, pooler.nextId()));
+                  }
+                });
     List<Channel> listeners = new ArrayList<>();
     try {
       for (String address : listenAddresses(settings)) {
-        InetSocketAddress bindTo = address.equals("*")
-            ? new InetSocketAddress(settings.listenPort())
-            : new InetSocketAddress(address, settings.listenPort());
+        InetSocketAddress bindTo =
+            address.equals("*")
+                ? new InetSocketAddress(settings.listenPort())
+                : new InetSocketAddress(address, settings.listenPort());
         Channel listener = bootstrap.bind(bindTo).sync().channel();
         listeners.add(listener);
         log.info("listening on {}", listener.localAddress());
@@ -99,7 +113,10 @@ public final class JBouncer implements AutoCloseable {
       workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       throw e;
     }
-    log.info("process up: jbouncer, {} transport, {} worker threads, pool_mode={}", transport.name(), threads,
+    log.info(
+        "process up: jbouncer, {} transport, {} worker threads, pool_mode={}",
+        transport.name(),
+        threads,
         settings.poolMode().iniName());
     return new JBouncer(pooler, acceptor, workers, listeners, clients);
   }
@@ -107,7 +124,8 @@ public final class JBouncer implements AutoCloseable {
   private static List<String> listenAddresses(Settings settings) {
     List<String> addresses = settings.listenAddr().stream().filter(a -> !a.isBlank()).toList();
     if (addresses.isEmpty()) {
-      log.warn("listen_addr is empty and unix sockets are not supported yet: listening on 127.0.0.1");
+      log.warn(
+          "listen_addr is empty and unix sockets are not supported yet: listening on 127.0.0.1");
       return List.of("127.0.0.1");
     }
     return addresses;

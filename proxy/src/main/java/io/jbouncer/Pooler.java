@@ -89,7 +89,8 @@ public final class Pooler {
 
   /** The pool of (database name, server user), created on first use. */
   public Pool pool(DatabaseSettings database, String databaseName, String poolUser) {
-    return pools.computeIfAbsent(new PoolKey(databaseName, poolUser), key -> newPool(key, database));
+    return pools.computeIfAbsent(
+        new PoolKey(databaseName, poolUser), key -> newPool(key, database));
   }
 
   public Collection<Pool> pools() {
@@ -98,14 +99,32 @@ public final class Pooler {
 
   private Pool newPool(PoolKey key, DatabaseSettings database) {
     @Nullable UserSettings user = settings.users().get(key.user());
-    PoolMode mode = firstNonNull(user != null ? user.poolMode() : null, database.poolMode(), settings.poolMode());
-    int size = firstNonNull(user != null ? user.poolSize() : null, database.poolSize(), settings.defaultPoolSize());
+    PoolMode mode =
+        firstNonNull(
+            user != null ? user.poolMode() : null, database.poolMode(), settings.poolMode());
+    int size =
+        firstNonNull(
+            user != null ? user.poolSize() : null, database.poolSize(), settings.defaultPoolSize());
     String dbname = database.dbname() != null ? database.dbname() : key.database();
-    String password = database.password() != null ? database.password() : userList.secret(key.user());
-    log.info("new pool {}: server database {} on {}:{}, pool_mode={}, pool_size={}",
-        key, dbname, serverHost(database), database.port(), mode.iniName(), size);
-    return new Pool(key, database, mode, size, dbname, password,
-        settings.serverLoginRetry().toNanos(), this::launch);
+    String password =
+        database.password() != null ? database.password() : userList.secret(key.user());
+    log.info(
+        "new pool {}: server database {} on {}:{}, pool_mode={}, pool_size={}",
+        key,
+        dbname,
+        serverHost(database),
+        database.port(),
+        mode.iniName(),
+        size);
+    return new Pool(
+        key,
+        database,
+        mode,
+        size,
+        dbname,
+        password,
+        settings.serverLoginRetry().toNanos(),
+        this::launch);
   }
 
   @SafeVarargs
@@ -127,29 +146,41 @@ public final class Pooler {
   private void launch(Pool pool, EventLoop loop) {
     long id = nextId();
     ServerConnection[] created = new ServerConnection[1];
-    Bootstrap bootstrap = new Bootstrap()
-        .group(loop)
-        .channel(transport.socketChannel())
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.SO_KEEPALIVE, true)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
-            Math.max(1, settings.serverConnectTimeout().toMillis())))
-        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-        .handler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ServerConnection server = new ServerConnection(Pooler.this, pool, id, ch);
-            created[0] = server;
-            ch.pipeline().addLast("frameDecoder", new PgFrameDecoder(settings.maxPacketSize()));
-            ch.pipeline().addLast("server", server);
-          }
-        });
-    bootstrap.connect(serverHost(pool.database()), pool.database().port()).addListener((ChannelFuture f) -> {
-      if (!f.isSuccess()) {
-        ServerConnection server = created[0] != null ? created[0] : new ServerConnection(this, pool, id, f.channel());
-        server.connectFailed(f.cause());
-      }
-    });
+    Bootstrap bootstrap =
+        new Bootstrap()
+            .group(loop)
+            .channel(transport.socketChannel())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.SO_KEEPALIVE, true)
+            .option(
+                ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                (int)
+                    Math.min(
+                        Integer.MAX_VALUE, Math.max(1, settings.serverConnectTimeout().toMillis())))
+            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+            .handler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ServerConnection server = new ServerConnection(Pooler.this, pool, id, ch);
+                    created[0] = server;
+                    ch.pipeline()
+                        .addLast("frameDecoder", new PgFrameDecoder(settings.maxPacketSize()));
+                    ch.pipeline().addLast("server", server);
+                  }
+                });
+    bootstrap
+        .connect(serverHost(pool.database()), pool.database().port())
+        .addListener(
+            (ChannelFuture f) -> {
+              if (!f.isSuccess()) {
+                ServerConnection server =
+                    created[0] != null
+                        ? created[0]
+                        : new ServerConnection(this, pool, id, f.channel());
+                server.connectFailed(f.cause());
+              }
+            });
   }
 
   // --- cancel ---
@@ -188,36 +219,42 @@ public final class Pooler {
     int processId = server.processId();
     int secretKey = server.secretKey();
     AtomicBoolean finished = new AtomicBoolean();
-    Runnable finish = () -> {
-      if (finished.compareAndSet(false, true)) {
-        server.cancelFinished();
-        done.run();
-      }
-    };
+    Runnable finish =
+        () -> {
+          if (finished.compareAndSet(false, true)) {
+            server.cancelFinished();
+            done.run();
+          }
+        };
     new Bootstrap()
         .group(server.eventLoop())
         .channel(transport.socketChannel())
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, settings.serverConnectTimeout().toMillis()))
-        .handler(new ChannelInboundHandlerAdapter() {
-          @Override
-          public void channelActive(ChannelHandlerContext ctx) {
-            ByteBuf request = new CancelRequest(processId, secretKey).encodeTo(ctx.alloc().ioBuffer(16));
-            ctx.writeAndFlush(request);
-          }
+        .option(
+            ChannelOption.CONNECT_TIMEOUT_MILLIS,
+            (int) Math.max(1, settings.serverConnectTimeout().toMillis()))
+        .handler(
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelActive(ChannelHandlerContext ctx) {
+                ByteBuf request =
+                    new CancelRequest(processId, secretKey).encodeTo(ctx.alloc().ioBuffer(16));
+                ctx.writeAndFlush(request);
+              }
 
-          @Override
-          public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ReferenceCountUtil.release(msg);
-          }
-        })
+              @Override
+              public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ReferenceCountUtil.release(msg);
+              }
+            })
         .connect(address)
-        .addListener((ChannelFuture f) -> {
-          if (f.isSuccess()) {
-            f.channel().closeFuture().addListener(closed -> finish.run());
-          } else {
-            log.warn("{} cancel request failed: {}", server.prefix(), f.cause().getMessage());
-            finish.run();
-          }
-        });
+        .addListener(
+            (ChannelFuture f) -> {
+              if (f.isSuccess()) {
+                f.channel().closeFuture().addListener(closed -> finish.run());
+              } else {
+                log.warn("{} cancel request failed: {}", server.prefix(), f.cause().getMessage());
+                finish.run();
+              }
+            });
   }
 }

@@ -14,9 +14,10 @@ import java.security.SecureRandom;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One client's authentication exchange, for the {@code auth_type} in force. Unknown users go through
- * the same exchange as known ones and fail with the same error (PgBouncer's mock authentication), so
- * the answer never tells whether a user exists. Secrets are compared in constant time.
+ * One client's authentication exchange, for the {@code auth_type} in force. Unknown users go
+ * through the same exchange as known ones and fail with the same error (PgBouncer's mock
+ * authentication), so the answer never tells whether a user exists. Secrets are compared in
+ * constant time.
  *
  * <p>Runs on the client's event loop; one instance per login.
  */
@@ -42,14 +43,16 @@ public final class ClientAuthenticator {
       case ANY -> client.authenticated();
       case TRUST -> {
         if (secret == null) {
-          client.fatal(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "\"trust\" authentication failed");
+          client.fatal(
+              SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "\"trust\" authentication failed");
         } else {
           client.authenticated();
         }
       }
       case PLAIN -> {
         awaitingPassword = true;
-        client.send(new AuthenticationCleartextPassword().encodeTo(client.channel().alloc().ioBuffer()));
+        client.send(
+            new AuthenticationCleartextPassword().encodeTo(client.channel().alloc().ioBuffer()));
       }
       case MD5 -> {
         byte[] s = new byte[4];
@@ -58,8 +61,10 @@ public final class ClientAuthenticator {
         awaitingPassword = true;
         client.send(new AuthenticationMd5Password(s).encodeTo(client.channel().alloc().ioBuffer()));
       }
-      default -> client.fatal(SqlState.FEATURE_NOT_SUPPORTED,
-          "auth_type " + authType.iniName() + " is not supported yet");
+      default ->
+          client.fatal(
+              SqlState.FEATURE_NOT_SUPPORTED,
+              "auth_type " + authType.iniName() + " is not supported yet");
     }
   }
 
@@ -96,13 +101,15 @@ public final class ClientAuthenticator {
     if (secret == null || secret.isEmpty() || Secrets.isScram(secret) || salt == null) {
       return false;
     }
-    String expected = Secrets.isMd5(secret)
-        ? Md5Password.saltedResponse(secret, salt)
-        : Md5Password.clientResponse(user, secret, salt);
+    String expected =
+        Secrets.isMd5(secret)
+            ? Md5Password.saltedResponse(secret, salt)
+            : Md5Password.clientResponse(user, secret, salt);
     return constantTimeEquals(expected, response);
   }
 
   static boolean constantTimeEquals(String a, String b) {
-    return MessageDigest.isEqual(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+    return MessageDigest.isEqual(
+        a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -2,7 +2,9 @@ package io.jbouncer.auth;
 
 import java.util.regex.Pattern;
 
-/** Classifies a stored password the way PgBouncer's auth_file does: plain, md5 hash or SCRAM secret. */
+/**
+ * Classifies a stored password the way PgBouncer's auth_file does: plain, md5 hash or SCRAM secret.
+ */
 public final class Secrets {
   private static final Pattern MD5 = Pattern.compile("md5[0-9a-f]{32}");
 

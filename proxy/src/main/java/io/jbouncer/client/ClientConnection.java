@@ -45,8 +45,8 @@ import org.slf4j.LoggerFactory;
  * of the linked server (see {@link ServerConnection}). Other threads reach a client only through
  * {@code eventLoop().execute(...)}.
  *
- * <p>Buffers: each frame from the decoder is owned by this handler until it is written to the server
- * (the write releases it), queued in {@link #pending} (released on close), or released here.
+ * <p>Buffers: each frame from the decoder is owned by this handler until it is written to the
+ * server (the write releases it), queued in {@link #pending} (released on close), or released here.
  */
 public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
@@ -63,8 +63,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private @Nullable Pool pool;
   private @Nullable ServerConnection server;
   private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+
   /** Tracked parameters this client wants on every server (startup values, then its own SETs). */
   private final Map<String, String> wantedParameters = new LinkedHashMap<>();
+
   private final Map<String, String> startupParameters = new LinkedHashMap<>();
   private long waitingSinceNanos;
   private long cancelKey;
@@ -112,11 +114,15 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     long timeout = settings.clientLoginTimeout().toMillis();
     if (timeout > 0) {
       loginTimeout =
-          ctx.executor().schedule(() -> {
-            if (state == ClientState.LOGIN) {
-              fatal(SqlState.PROTOCOL_VIOLATION, "client_login_timeout");
-            }
-          }, timeout, TimeUnit.MILLISECONDS);
+          ctx.executor()
+              .schedule(
+                  () -> {
+                    if (state == ClientState.LOGIN) {
+                      fatal(SqlState.PROTOCOL_VIOLATION, "client_login_timeout");
+                    }
+                  },
+                  timeout,
+                  TimeUnit.MILLISECONDS);
     }
     ctx.fireChannelActive();
   }
@@ -157,7 +163,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+    Throwable root =
+        cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
     if (root instanceof ProtocolException) {
       fatal(SqlState.PROTOCOL_VIOLATION, root.getMessage());
     } else {
@@ -223,8 +230,12 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   private void onStartupMessage(StartupPacket.StartupMessage startup) {
     if (startup.majorVersion() != 3) {
-      fatal(SqlState.FEATURE_NOT_SUPPORTED,
-          "unsupported frontend protocol " + startup.majorVersion() + "." + startup.minorVersion()
+      fatal(
+          SqlState.FEATURE_NOT_SUPPORTED,
+          "unsupported frontend protocol "
+              + startup.majorVersion()
+              + "."
+              + startup.minorVersion()
               + ": server supports 3.0 to 3.0");
       return;
     }
@@ -256,7 +267,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       }
     }
     if (startup.minorVersion() > 0 || !unsupportedOptions.isEmpty()) {
-      channel().write(new NegotiateProtocolVersion(0, unsupportedOptions).encodeTo(channel().alloc().ioBuffer()));
+      channel()
+          .write(
+              new NegotiateProtocolVersion(0, unsupportedOptions)
+                  .encodeTo(channel().alloc().ioBuffer()));
     }
     if (user == null || user.isEmpty()) {
       fatal(SqlState.PROTOCOL_VIOLATION, "no username supplied");
@@ -290,7 +304,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     for (Map.Entry<String, String> option : StartupOptions.parse(options).entrySet()) {
       String tracked = TrackedParameters.canonical(option.getKey());
       if (tracked == null) {
-        fatal(SqlState.PROTOCOL_VIOLATION, "unsupported startup parameter in options: " + option.getKey());
+        fatal(
+            SqlState.PROTOCOL_VIOLATION,
+            "unsupported startup parameter in options: " + option.getKey());
         return false;
       }
       startupParameters.put(tracked, option.getValue());
@@ -310,7 +326,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         // authenticated and waiting for the welcome: keep the client's pipelined frames
         pending.add(frame.retain());
       } else {
-        fatal(SqlState.PROTOCOL_VIOLATION,
+        fatal(
+            SqlState.PROTOCOL_VIOLATION,
             "expected password response, got message type " + (int) type);
       }
     } finally {
@@ -343,7 +360,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     wantedParameters.putAll(startupParameters);
     if (settings.applicationNameAddHost()) {
       String app = wantedParameters.getOrDefault("application_name", "");
-      wantedParameters.put("application_name",
+      wantedParameters.put(
+          "application_name",
           (app.isEmpty() ? "app" : app) + " - " + Conn.address(ch.remoteAddress()));
     }
     Map<String, String> shown = new LinkedHashMap<>(serverParameters);
@@ -435,7 +453,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     fatal(SqlState.PROTOCOL_VIOLATION, message);
   }
 
-  /** A server login failed and the pool passes the server's own error on; we own {@code errorFrame}. */
+  /**
+   * A server login failed and the pool passes the server's own error on; we own {@code errorFrame}.
+   */
   public void failWithFrame(ByteBuf errorFrame) {
     if (closing) {
       errorFrame.release();
@@ -514,7 +534,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       server = null;
       from.unlink();
       from.close("transaction blocks not allowed in statement pooling mode");
-      fatal(SqlState.PROTOCOL_VIOLATION, "transaction blocks not allowed in statement pooling mode");
+      fatal(
+          SqlState.PROTOCOL_VIOLATION, "transaction blocks not allowed in statement pooling mode");
       return;
     }
     if (from.isClean()) {
@@ -631,11 +652,15 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   public String prefix() {
-    return Conn.prefix('C', id, databaseName, user, channel == null ? null : channel.remoteAddress());
+    return Conn.prefix(
+        'C', id, databaseName, user, channel == null ? null : channel.remoteAddress());
   }
 
   @Override
   public String toString() {
-    return prefix() + " " + state + (server != null && server.state() == ServerState.ACTIVE ? " linked" : "");
+    return prefix()
+        + " "
+        + state
+        + (server != null && server.state() == ServerState.ACTIVE ? " linked" : "");
   }
 }

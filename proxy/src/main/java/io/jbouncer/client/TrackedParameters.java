@@ -25,12 +25,18 @@ final class TrackedParameters {
     return CANONICAL.get(name.toLowerCase(Locale.ROOT));
   }
 
-  /** {@code SET} statements that bring {@code server} to {@code wanted}; empty when nothing differs. */
+  /**
+   * {@code SET} statements that bring {@code server} to {@code wanted}; empty when nothing differs.
+   */
   static String syncStatement(Map<String, String> wanted, Map<String, String> server) {
     StringBuilder sql = new StringBuilder();
     for (Map.Entry<String, String> e : wanted.entrySet()) {
       if (!e.getValue().equals(server.get(e.getKey()))) {
-        sql.append("SET ").append(e.getKey()).append("='").append(e.getValue().replace("'", "''")).append("';");
+        sql.append("SET ")
+            .append(e.getKey())
+            .append("='")
+            .append(e.getValue().replace("'", "''"))
+            .append("';");
       }
     }
     return sql.toString();

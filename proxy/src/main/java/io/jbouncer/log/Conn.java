@@ -8,14 +8,22 @@ public final class Conn {
   private Conn() {}
 
   public static String prefix(char kind, long id, String db, String user, SocketAddress address) {
-    return kind + "-" + id + ": " + (db == null ? "(nodb)" : db) + "/" + (user == null ? "(nouser)" : user)
-        + "@" + address(address);
+    return kind
+        + "-"
+        + id
+        + ": "
+        + (db == null ? "(nodb)" : db)
+        + "/"
+        + (user == null ? "(nouser)" : user)
+        + "@"
+        + address(address);
   }
 
   public static String address(SocketAddress address) {
     if (address instanceof InetSocketAddress inet) {
       return (inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString())
-          + ":" + inet.getPort();
+          + ":"
+          + inet.getPort();
     }
     return String.valueOf(address);
   }

@@ -26,7 +26,10 @@ public record Transport(
     boolean forceNio = "nio".equals(System.getProperty("jbouncer.transport"));
     if (!forceNio && Epoll.isAvailable()) {
       return new Transport(
-          "epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
+          "epoll",
+          EpollIoHandler.newFactory(),
+          EpollServerSocketChannel.class,
+          EpollSocketChannel.class);
     }
     return new Transport(
         "nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);

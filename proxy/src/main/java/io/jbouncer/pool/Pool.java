@@ -21,16 +21,17 @@ import org.slf4j.LoggerFactory;
  * The server connections of one (database, user) pair and the clients waiting for them.
  *
  * <p>Threading: clients and servers live on different event loops, so the pool's bookkeeping (idle
- * servers, waiting clients, counts) is shared. It is guarded by one lock whose critical sections are a
- * few deque operations, taken once per transaction and never around I/O; relaying frames never takes
- * it. Everything that touches a client runs on that client's event loop: the pool hands a server to a
- * waiting client through {@link ClientConnection#serverAssigned}, which the client runs on its loop.
+ * servers, waiting clients, counts) is shared. It is guarded by one lock whose critical sections
+ * are a few deque operations, taken once per transaction and never around I/O; relaying frames
+ * never takes it. Everything that touches a client runs on that client's event loop: the pool hands
+ * a server to a waiting client through {@link ClientConnection#serverAssigned}, which the client
+ * runs on its loop.
  *
- * <p>Sizing follows PgBouncer: {@code pool_size} caps server connections (0 = unlimited), one server
- * login is in flight at a time, waiting clients are served first come, first served, idle servers are
- * reused last in, first out. A released server prefers a waiting client on its own event loop so that
- * most links need no cross-thread hop, unless the oldest waiter has waited longer than {@link
- * #CROSS_LOOP_PATIENCE_NANOS}.
+ * <p>Sizing follows PgBouncer: {@code pool_size} caps server connections (0 = unlimited), one
+ * server login is in flight at a time, waiting clients are served first come, first served, idle
+ * servers are reused last in, first out. A released server prefers a waiting client on its own
+ * event loop so that most links need no cross-thread hop, unless the oldest waiter has waited
+ * longer than {@link #CROSS_LOOP_PATIENCE_NANOS}.
  */
 public final class Pool {
   private static final Logger log = LoggerFactory.getLogger(Pool.class);
@@ -101,7 +102,9 @@ public final class Pool {
     return serverPassword;
   }
 
-  /** The ParameterStatus set of this pool's first server login; {@code null} until one succeeded. */
+  /**
+   * The ParameterStatus set of this pool's first server login; {@code null} until one succeeded.
+   */
   public @Nullable Map<String, String> welcomeParameters() {
     return welcomeParameters;
   }
@@ -137,8 +140,8 @@ public final class Pool {
   }
 
   /**
-   * A linked-less client needs a server. Either {@link ClientConnection#serverAssigned} is called (on
-   * the client's loop) with an idle server, or the client waits in line.
+   * A linked-less client needs a server. Either {@link ClientConnection#serverAssigned} is called
+   * (on the client's loop) with an idle server, or the client waits in line.
    */
   public void acquire(ClientConnection client) {
     @Nullable ServerConnection server;
@@ -227,9 +230,10 @@ public final class Pool {
   }
 
   /**
-   * A server login failed with {@code errorFrame} (the server's ErrorResponse, or one of ours). When
-   * the pool has no other server, every client waiting on it gets that error (PgBouncer's {@code
-   * kill_pool_logins_server_error}) and new clients fail fast for {@code server_login_retry}.
+   * A server login failed with {@code errorFrame} (the server's ErrorResponse, or one of ours).
+   * When the pool has no other server, every client waiting on it gets that error (PgBouncer's
+   * {@code kill_pool_logins_server_error}) and new clients fail fast for {@code
+   * server_login_retry}.
    */
   public void loginFailed(ServerConnection server, ByteBuf errorFrame, String message) {
     List<ClientConnection> failed = new ArrayList<>();
@@ -299,7 +303,8 @@ public final class Pool {
   public Counts counts() {
     lock.lock();
     try {
-      return new Counts(serverCount, idle.size(), waiting.size() + awaitingWelcome.size(), loginsInFlight);
+      return new Counts(
+          serverCount, idle.size(), waiting.size() + awaitingWelcome.size(), loginsInFlight);
     } finally {
       lock.unlock();
     }
@@ -334,7 +339,9 @@ public final class Pool {
     return preferred;
   }
 
-  /** The cached login error while {@code server_login_retry} has not passed and no server exists. */
+  /**
+   * The cached login error while {@code server_login_retry} has not passed and no server exists.
+   */
   private @Nullable String failingFast() {
     if (lastLoginError == null || serverCount > 0) {
       return null;
@@ -342,7 +349,9 @@ public final class Pool {
     if (System.nanoTime() - lastLoginFailureNanos >= loginRetryNanos) {
       return null;
     }
-    return "server login has been failing, cached error: " + lastLoginError + " (server_login_retry)";
+    return "server login has been failing, cached error: "
+        + lastLoginError
+        + " (server_login_retry)";
   }
 
   private @Nullable ServerConnection takeIdle(EventLoop loop) {
@@ -361,11 +370,14 @@ public final class Pool {
     if (head == null) {
       return null;
     }
-    if (head.eventLoop() == loop || System.nanoTime() - head.waitingSinceNanos() > CROSS_LOOP_PATIENCE_NANOS) {
+    if (head.eventLoop() == loop
+        || System.nanoTime() - head.waitingSinceNanos() > CROSS_LOOP_PATIENCE_NANOS) {
       return waiting.pollFirst();
     }
     int scanned = 0;
-    for (Iterator<ClientConnection> it = waiting.iterator(); it.hasNext() && scanned < LOCAL_WAITER_SCAN; scanned++) {
+    for (Iterator<ClientConnection> it = waiting.iterator();
+        it.hasNext() && scanned < LOCAL_WAITER_SCAN;
+        scanned++) {
       ClientConnection client = it.next();
       if (client.eventLoop() == loop) {
         it.remove();

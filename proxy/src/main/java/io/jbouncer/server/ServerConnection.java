@@ -49,11 +49,11 @@ import org.slf4j.LoggerFactory;
 /**
  * One connection to PostgreSQL: its login, and the server half of the relay.
  *
- * <p>Threading: the channel lives on the event loop it was opened on. While it is linked to a client,
- * its relay state (outstanding sync points, transaction status, hidden replies) belongs to the
- * client's event loop: frames read here are handed to the client's loop, in one task per read when
- * the loops differ. While unlinked (login, reset, idle) it belongs to its own loop. Hand-overs go
- * through the pool's lock or an event loop's task queue, which order the writes before the next
+ * <p>Threading: the channel lives on the event loop it was opened on. While it is linked to a
+ * client, its relay state (outstanding sync points, transaction status, hidden replies) belongs to
+ * the client's event loop: frames read here are handed to the client's loop, in one task per read
+ * when the loops differ. While unlinked (login, reset, idle) it belongs to its own loop. Hand-overs
+ * go through the pool's lock or an event loop's task queue, which order the writes before the next
  * owner's reads.
  */
 public final class ServerConnection extends ChannelInboundHandlerAdapter {
@@ -222,7 +222,10 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
   /** Idle ('I'), every sync point answered, nothing forwarded since the last one. */
   public boolean isClean() {
-    return transactionStatus == 'I' && syncsOutstanding <= 0 && !pendingSinceSync && hiddenReplies == 0;
+    return transactionStatus == 'I'
+        && syncsOutstanding <= 0
+        && !pendingSinceSync
+        && hiddenReplies == 0;
   }
 
   public char transactionStatus() {
@@ -250,8 +253,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Parks an unlinked server in {@code being_canceled} while cancel requests for its last client are
-   * in flight, so a late cancel cannot hit the next client's query. Returns false when the last
+   * Parks an unlinked server in {@code being_canceled} while cancel requests for its last client
+   * are in flight, so a late cancel cannot hit the next client's query. Returns false when the last
    * cancel already finished and the caller must release the server itself.
    */
   public boolean holdForCancel(boolean reset) {
@@ -287,11 +290,15 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   public void channelActive(ChannelHandlerContext ctx) {
     long timeoutMillis = pooler.settings().serverConnectTimeout().toMillis();
     if (timeoutMillis > 0) {
-      ctx.executor().schedule(() -> {
-        if (state == ServerState.LOGIN && !closed) {
-          loginFailed("connect timeout");
-        }
-      }, timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+      ctx.executor()
+          .schedule(
+              () -> {
+                if (state == ServerState.LOGIN && !closed) {
+                  loginFailed("connect timeout");
+                }
+              },
+              timeoutMillis,
+              java.util.concurrent.TimeUnit.MILLISECONDS);
     }
     Map<String, String> startup = new LinkedHashMap<>();
     startup.put("user", pool.key().user());
@@ -384,7 +391,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+    Throwable root =
+        cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
     if (state == ServerState.LOGIN) {
       loginFailed("server login failed: " + root.getMessage());
     } else {
@@ -417,7 +425,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
       }
       case 'E' -> {
         ErrorResponse error = ErrorResponse.decode(frame);
-        log.warn("{} closing because: login failed: {} {}", prefix(), error.code(), error.message());
+        log.warn(
+            "{} closing because: login failed: {} {}", prefix(), error.code(), error.message());
         failLogin(frame.retainedDuplicate(), error.message());
       }
       case 'Z' -> {
@@ -437,7 +446,9 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
         return;
       } else if (auth instanceof AuthenticationCleartextPassword) {
         if (secret == null || !Secrets.isPlain(secret)) {
-          loginFailed("cannot do cleartext password authentication: no plain-text password for user " + user);
+          loginFailed(
+              "cannot do cleartext password authentication: no plain-text password for user "
+                  + user);
           return;
         }
         send(PasswordMessage.ofPassword(secret).encodeTo(channel.alloc().ioBuffer()));
@@ -446,9 +457,10 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
           loginFailed("cannot do MD5 authentication: no password or MD5 hash for user " + user);
           return;
         }
-        String response = Secrets.isMd5(secret)
-            ? Md5Password.saltedResponse(secret, md5.salt())
-            : Md5Password.clientResponse(user, secret, md5.salt());
+        String response =
+            Secrets.isMd5(secret)
+                ? Md5Password.saltedResponse(secret, md5.salt())
+                : Md5Password.clientResponse(user, secret, md5.salt());
         send(PasswordMessage.ofPassword(response).encodeTo(channel.alloc().ioBuffer()));
       } else if (auth instanceof AuthenticationSasl sasl) {
         if (!sasl.mechanisms().contains(ScramSha256.MECHANISM)) {
@@ -456,20 +468,24 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
           return;
         }
         if (secret == null || !Secrets.isPlain(secret)) {
-          loginFailed("cannot do SCRAM authentication: password is SCRAM secret but client authentication"
-              + " did not provide SCRAM keys");
+          loginFailed(
+              "cannot do SCRAM authentication: password is SCRAM secret but client authentication"
+                  + " did not provide SCRAM keys");
           return;
         }
         ScramClient exchange = ScramClient.withPassword(secret);
         scram = exchange;
-        send(new SaslInitialResponse(exchange.mechanism(), exchange.clientFirstMessage())
-            .encodeTo(channel.alloc().ioBuffer()));
+        send(
+            new SaslInitialResponse(exchange.mechanism(), exchange.clientFirstMessage())
+                .encodeTo(channel.alloc().ioBuffer()));
       } else if (auth instanceof AuthenticationSaslContinue next) {
         if (scram == null) {
           loginFailed("server sent SASL continue without a SASL exchange");
           return;
         }
-        send(new SaslResponse(scram.clientFinalMessage(next.data())).encodeTo(channel.alloc().ioBuffer()));
+        send(
+            new SaslResponse(scram.clientFinalMessage(next.data()))
+                .encodeTo(channel.alloc().ioBuffer()));
       } else if (auth instanceof AuthenticationSaslFinal last) {
         if (scram == null) {
           loginFailed("server sent SASL final without a SASL exchange");
@@ -491,7 +507,9 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
   private void loginFailed(String message) {
     log.warn("{} closing because: {}", prefix(), message);
-    ByteBuf error = ErrorResponse.of("FATAL", SqlState.CONNECTION_FAILURE, message).encodeTo(channel.alloc().ioBuffer());
+    ByteBuf error =
+        ErrorResponse.of("FATAL", SqlState.CONNECTION_FAILURE, message)
+            .encodeTo(channel.alloc().ioBuffer());
     failLogin(error, message);
   }
 
@@ -531,7 +549,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
       }
       switch (type) {
         case 'S' -> rememberParameter(frame);
-        case 'N' -> log.debug("{} notice while idle: {}", prefix(), ErrorResponse.decode(frame).message());
+        case 'N' ->
+            log.debug("{} notice while idle: {}", prefix(), ErrorResponse.decode(frame).message());
         case 'E' -> close("server error while idle: " + ErrorResponse.decode(frame).message());
         default -> close("idle server got unexpected message '" + type + "'");
       }

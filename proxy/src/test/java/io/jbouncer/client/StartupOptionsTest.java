@@ -16,7 +16,8 @@ class StartupOptionsTest {
 
   @Test
   void backslashEscapesSpaces() {
-    assertThat(StartupOptions.parse("-c DateStyle=ISO,\\ MDY")).containsEntry("DateStyle", "ISO, MDY");
+    assertThat(StartupOptions.parse("-c DateStyle=ISO,\\ MDY"))
+        .containsEntry("DateStyle", "ISO, MDY");
   }
 
   @Test

@@ -19,7 +19,9 @@ class TrackedParametersTest {
     Map<String, String> wanted = new LinkedHashMap<>();
     wanted.put("application_name", "it's mine");
     wanted.put("DateStyle", "ISO, MDY");
-    assertThat(TrackedParameters.syncStatement(wanted, Map.of("DateStyle", "ISO, MDY", "application_name", "")))
+    assertThat(
+            TrackedParameters.syncStatement(
+                wanted, Map.of("DateStyle", "ISO, MDY", "application_name", "")))
         .isEqualTo("SET application_name='it''s mine';");
     assertThat(TrackedParameters.syncStatement(wanted, Map.copyOf(wanted))).isEmpty();
   }

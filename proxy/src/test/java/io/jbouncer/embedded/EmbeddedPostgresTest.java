@@ -105,7 +105,8 @@ class EmbeddedPostgresTest {
   @Test
   void failedBootstrapStatementFailsStartWithTheServerOutput() {
     assertThatThrownBy(
-            () -> EmbeddedPostgres.builder().bootstrapSql("CREATE ROLE broken WITH NONSENSE").start())
+            () ->
+                EmbeddedPostgres.builder().bootstrapSql("CREATE ROLE broken WITH NONSENSE").start())
         .isInstanceOf(IOException.class)
         .hasMessageContaining("bootstrap SQL")
         .hasMessageContaining("unrecognized role option \"nonsense\"");

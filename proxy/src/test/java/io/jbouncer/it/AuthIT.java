@@ -27,7 +27,8 @@ class AuthIT {
   })
   void logsInToPostgresWithEachServerMethod(String user, String password) throws Exception {
     try (ProxyFixture proxy = ProxyFixture.start(dir, "");
-        Connection c = proxy.connect(user, password, "app"); Statement st = c.createStatement()) {
+        Connection c = proxy.connect(user, password, "app");
+        Statement st = c.createStatement()) {
       assertThat(scalar(st, "select current_user")).isEqualTo(user);
     }
   }
@@ -35,17 +36,21 @@ class AuthIT {
   @Test
   void md5HashInUserlistServesBothClientAndServerLogin() throws Exception {
     String userlist = "\"md5_user\" \"" + Md5Password.encode("md5_user", "md5_pass") + "\"\n";
-    try (ProxyFixture proxy = ProxyFixture.start(dir, ProxyFixture.defaultDatabases(), "", userlist);
-        Connection c = proxy.connect("md5_user", "md5_pass", "app"); Statement st = c.createStatement()) {
+    try (ProxyFixture proxy =
+            ProxyFixture.start(dir, ProxyFixture.defaultDatabases(), "", userlist);
+        Connection c = proxy.connect("md5_user", "md5_pass", "app");
+        Statement st = c.createStatement()) {
       assertThat(scalar(st, "select current_user")).isEqualTo("md5_user");
     }
   }
 
   @Test
   void databaseEntryCanForceUserAndPassword() throws Exception {
-    String databases = "forced = host=127.0.0.1 port=${PGPORT} dbname=app user=scram_user password=scram_pass\n";
+    String databases =
+        "forced = host=127.0.0.1 port=${PGPORT} dbname=app user=scram_user password=scram_pass\n";
     try (ProxyFixture proxy = ProxyFixture.start(dir, databases, "", ProxyFixture.USERLIST);
-        Connection c = proxy.connect("clear_user", "clear_pass", "forced"); Statement st = c.createStatement()) {
+        Connection c = proxy.connect("clear_user", "clear_pass", "forced");
+        Statement st = c.createStatement()) {
       assertThat(scalar(st, "select current_user")).isEqualTo("scram_user");
     }
   }
@@ -57,16 +62,18 @@ class AuthIT {
         Connection good = proxy.connect()) {
       assertThatThrownBy(() -> proxy.connect("scram_user", "not-the-password", "app"))
           .isInstanceOf(SQLException.class)
-          .satisfies(e -> {
-            assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01");
-            assertThat(e.getMessage()).contains("password authentication failed");
-          });
+          .satisfies(
+              e -> {
+                assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01");
+                assertThat(e.getMessage()).contains("password authentication failed");
+              });
       assertThatThrownBy(() -> proxy.connect("nobody_here", "whatever", "app"))
           .isInstanceOf(SQLException.class)
-          .satisfies(e -> {
-            assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01");
-            assertThat(e.getMessage()).contains("password authentication failed");
-          });
+          .satisfies(
+              e -> {
+                assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01");
+                assertThat(e.getMessage()).contains("password authentication failed");
+              });
       assertThat(scalar(good.createStatement(), "select 'unaffected'")).isEqualTo("unaffected");
     }
   }
@@ -74,7 +81,8 @@ class AuthIT {
   @Test
   void emptyPasswordNeverMatches() throws Exception {
     String userlist = ProxyFixture.USERLIST + "\"empty_user\" \"\"\n";
-    try (ProxyFixture proxy = ProxyFixture.start(dir, ProxyFixture.defaultDatabases(), "auth_type = plain\n", userlist)) {
+    try (ProxyFixture proxy =
+        ProxyFixture.start(dir, ProxyFixture.defaultDatabases(), "auth_type = plain\n", userlist)) {
       assertThatThrownBy(() -> proxy.connect("empty_user", "", "app"))
           .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"));
     }
@@ -93,7 +101,8 @@ class AuthIT {
 
   @Test
   void anyIgnoresTheClientUserWhenTheDatabaseForcesOne() throws Exception {
-    String databases = "app = host=127.0.0.1 port=${PGPORT} dbname=app user=scram_user password=scram_pass\n";
+    String databases =
+        "app = host=127.0.0.1 port=${PGPORT} dbname=app user=scram_user password=scram_pass\n";
     try (ProxyFixture proxy = ProxyFixture.start(dir, databases, "auth_type = any\n", "");
         Connection c = proxy.connect("whoever", "whatever", "app")) {
       assertThat(scalar(c.createStatement(), "select current_user")).isEqualTo("scram_user");
@@ -104,15 +113,19 @@ class AuthIT {
   void serverRejectingThePasswordReachesTheClientAsTheServersError() throws Exception {
     // the userlist password authenticates the client but is wrong for PostgreSQL
     String userlist = "\"scram_user\" \"wrong_for_postgres\"\n\"md5_user\" \"md5_pass\"\n";
-    try (ProxyFixture proxy = ProxyFixture.start(dir, ProxyFixture.defaultDatabases(), "", userlist)) {
+    try (ProxyFixture proxy =
+        ProxyFixture.start(dir, ProxyFixture.defaultDatabases(), "", userlist)) {
       assertThatThrownBy(() -> proxy.connect("scram_user", "wrong_for_postgres", "app"))
           .isInstanceOf(SQLException.class)
-          .satisfies(e -> {
-            assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01");
-            assertThat(e.getMessage()).contains("password authentication failed for user \"scram_user\"");
-          });
+          .satisfies(
+              e -> {
+                assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01");
+                assertThat(e.getMessage())
+                    .contains("password authentication failed for user \"scram_user\"");
+              });
       try (Connection other = proxy.connect("md5_user", "md5_pass", "app")) {
-        assertThat(scalar(other.createStatement(), "select 'other pool works'")).isEqualTo("other pool works");
+        assertThat(scalar(other.createStatement(), "select 'other pool works'"))
+            .isEqualTo("other pool works");
       }
       // while the pool's login keeps failing, new clients fail fast with the cached error
       assertThatThrownBy(() -> proxy.connect("scram_user", "wrong_for_postgres", "app"))

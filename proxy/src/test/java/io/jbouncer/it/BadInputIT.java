@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every bad input gets a clear FATAL with PgBouncer's SQLSTATE and wording, the connection closes, and
- * a well-behaved client connected all along keeps working.
+ * Every bad input gets a clear FATAL with PgBouncer's SQLSTATE and wording, the connection closes,
+ * and a well-behaved client connected all along keeps working.
  */
 class BadInputIT {
   @TempDir static Path dir;
@@ -45,19 +44,26 @@ class BadInputIT {
 
   @Test
   void unsupportedStartupParameter() throws Exception {
-    assertFatal(RawClient.startup("user", "scram_user", "database", "app", "search_path", "evil"),
-        "08P01", "unsupported startup parameter: search_path");
+    assertFatal(
+        RawClient.startup("user", "scram_user", "database", "app", "search_path", "evil"),
+        "08P01",
+        "unsupported startup parameter: search_path");
   }
 
   @Test
   void unsupportedOptionInOptions() throws Exception {
-    assertFatal(RawClient.startup("user", "scram_user", "database", "app", "options", "-c work_mem=1GB"),
-        "08P01", "unsupported startup parameter in options: work_mem");
+    assertFatal(
+        RawClient.startup("user", "scram_user", "database", "app", "options", "-c work_mem=1GB"),
+        "08P01",
+        "unsupported startup parameter in options: work_mem");
   }
 
   @Test
   void unknownDatabase() throws Exception {
-    assertFatal(RawClient.startup("user", "scram_user", "database", "nope"), "08P01", "no such database: nope");
+    assertFatal(
+        RawClient.startup("user", "scram_user", "database", "nope"),
+        "08P01",
+        "no such database: nope");
   }
 
   @Test
@@ -67,7 +73,9 @@ class BadInputIT {
 
   @Test
   void oldProtocolVersion() throws Exception {
-    assertFatal(RawClient.startup(0x20000, "user", "scram_user"), "0A000",
+    assertFatal(
+        RawClient.startup(0x20000, "user", "scram_user"),
+        "0A000",
         "unsupported frontend protocol 2.0: server supports 3.0 to 3.0");
   }
 
@@ -99,7 +107,9 @@ class BadInputIT {
       assertThat(request.type()).isEqualTo('R'); // AuthenticationMD5Password
       raw.send(RawClient.typed('Q', RawClient.cstring("select 1")));
       Map<Character, String> error = raw.readError();
-      assertThat(error).containsEntry('C', "08P01").containsEntry('M', "expected password response, got message type 81");
+      assertThat(error)
+          .containsEntry('C', "08P01")
+          .containsEntry('M', "expected password response, got message type 81");
       assertThat(raw.closedByServer()).isTrue();
     }
   }
@@ -149,10 +159,12 @@ class BadInputIT {
       }
       assertThatThrownBy(() -> proxy.connect())
           .isInstanceOf(SQLException.class)
-          .satisfies(e -> {
-            assertThat(((SQLException) e).getSQLState()).isEqualTo("08P01");
-            assertThat(e.getMessage()).contains("no more connections allowed (max_client_conn)");
-          });
+          .satisfies(
+              e -> {
+                assertThat(((SQLException) e).getSQLState()).isEqualTo("08P01");
+                assertThat(e.getMessage())
+                    .contains("no more connections allowed (max_client_conn)");
+              });
       for (Connection c : held) {
         assertThat(scalar(c.createStatement(), "select 1")).isEqualTo("1");
       }
@@ -181,7 +193,8 @@ class BadInputIT {
     RawClient.Message request = raw.read();
     assertThat(request.type()).isEqualTo('R');
     byte[] salt = java.util.Arrays.copyOfRange(request.body(), 4, 8);
-    String response = io.jbouncer.protocol.auth.Md5Password.clientResponse("trust_user", "trust_pass", salt);
+    String response =
+        io.jbouncer.protocol.auth.Md5Password.clientResponse("trust_user", "trust_pass", salt);
     raw.send(RawClient.typed('p', RawClient.cstring(response)));
     while (raw.read().type() != 'Z') {
       // AuthenticationOk, ParameterStatus..., BackendKeyData
@@ -189,11 +202,15 @@ class BadInputIT {
     return raw;
   }
 
-  private static void assertFatal(byte[] startup, String sqlState, String message) throws Exception {
+  private static void assertFatal(byte[] startup, String sqlState, String message)
+      throws Exception {
     try (RawClient raw = new RawClient(proxy.port())) {
       raw.send(startup);
       Map<Character, String> error = raw.readError();
-      assertThat(error).containsEntry('S', "FATAL").containsEntry('C', sqlState).containsEntry('M', message);
+      assertThat(error)
+          .containsEntry('S', "FATAL")
+          .containsEntry('C', sqlState)
+          .containsEntry('M', message);
       assertThat(raw.closedByServer()).isTrue();
     }
   }

@@ -21,16 +21,19 @@ class CancelIT {
   @Test
   void cancelStopsTheClientsRunningQuery() throws Exception {
     try (ProxyFixture proxy = ProxyFixture.start(dir, "");
-        Connection c = proxy.connect(); Statement st = c.createStatement()) {
+        Connection c = proxy.connect();
+        Statement st = c.createStatement()) {
       int pid = pid(st);
-      CompletableFuture<SQLException> failure = CompletableFuture.supplyAsync(() -> {
-        try {
-          st.execute("select pg_sleep(60)");
-          return null;
-        } catch (SQLException e) {
-          return e;
-        }
-      });
+      CompletableFuture<SQLException> failure =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  st.execute("select pg_sleep(60)");
+                  return null;
+                } catch (SQLException e) {
+                  return e;
+                }
+              });
       SessionAndDisconnectIT.awaitActive(pid);
       st.cancel();
       SQLException e = failure.get(20, TimeUnit.SECONDS);
@@ -43,17 +46,21 @@ class CancelIT {
   @Test
   void cancelOfAnIdleClientDoesNotTouchAnotherClientsQuery() throws Exception {
     try (ProxyFixture proxy = ProxyFixture.start(dir, "default_pool_size = 1\n");
-        Connection idle = proxy.connect(); Connection busy = proxy.connect();
-        Statement idleSt = idle.createStatement(); Statement busySt = busy.createStatement()) {
+        Connection idle = proxy.connect();
+        Connection busy = proxy.connect();
+        Statement idleSt = idle.createStatement();
+        Statement busySt = busy.createStatement()) {
       idleSt.execute("select 1"); // idle has used (and released) the only server
       int pid = pid(busySt);
-      CompletableFuture<String> result = CompletableFuture.supplyAsync(() -> {
-        try {
-          return scalar(busySt, "select pg_sleep(1.5)::text || 'done'");
-        } catch (SQLException e) {
-          return e.getSQLState();
-        }
-      });
+      CompletableFuture<String> result =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return scalar(busySt, "select pg_sleep(1.5)::text || 'done'");
+                } catch (SQLException e) {
+                  return e.getSQLState();
+                }
+              });
       SessionAndDisconnectIT.awaitActive(pid);
       idleSt.cancel(); // same server process as busy's query, but idle has no query running
       assertThat(result.get(20, TimeUnit.SECONDS)).isEqualTo("done");
@@ -63,7 +70,8 @@ class CancelIT {
   @Test
   void cancelWithAnUnknownKeyIsIgnored() throws Exception {
     try (ProxyFixture proxy = ProxyFixture.start(dir, "");
-        Connection c = proxy.connect(); Statement st = c.createStatement();
+        Connection c = proxy.connect();
+        Statement st = c.createStatement();
         RawClient raw = new RawClient(proxy.port())) {
       byte[] cancel = {0, 0, 0, 16, 0x04, (byte) 0xd2, 0x16, 0x2e, 1, 2, 3, 4, 5, 6, 7, 8};
       raw.send(cancel);
@@ -75,7 +83,8 @@ class CancelIT {
   @Test
   void queryAfterTimedOutStatementStillWorks() throws Exception {
     try (ProxyFixture proxy = ProxyFixture.start(dir, "");
-        Connection c = proxy.connect(); Statement st = c.createStatement()) {
+        Connection c = proxy.connect();
+        Statement st = c.createStatement()) {
       st.setQueryTimeout(1); // pgjdbc cancels through a CancelRequest after 1 s
       assertThatThrownBy(() -> st.execute("select pg_sleep(30)"))
           .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("57014"));

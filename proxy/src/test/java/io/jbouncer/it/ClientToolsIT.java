@@ -30,10 +30,30 @@ class ClientToolsIT {
   void psqlRunsQueriesThroughTheProxy() throws Exception {
     assumeTrue(onPath("psql"), "psql is not installed");
     try (ProxyFixture proxy = ProxyFixture.start(dir, "")) {
-      Result r = run(Map.of("PGPASSWORD", "scram_pass"), "psql", "-X", "-h", "127.0.0.1", "-p",
-          String.valueOf(proxy.port()), "-U", "scram_user", "-d", "app", "-At", "-v", "ON_ERROR_STOP=1",
-          "-c", "select 'from psql', current_setting('application_name')",
-          "-c", "begin", "-c", "select 2", "-c", "commit");
+      Result r =
+          run(
+              Map.of("PGPASSWORD", "scram_pass"),
+              "psql",
+              "-X",
+              "-h",
+              "127.0.0.1",
+              "-p",
+              String.valueOf(proxy.port()),
+              "-U",
+              "scram_user",
+              "-d",
+              "app",
+              "-At",
+              "-v",
+              "ON_ERROR_STOP=1",
+              "-c",
+              "select 'from psql', current_setting('application_name')",
+              "-c",
+              "begin",
+              "-c",
+              "select 2",
+              "-c",
+              "commit");
       assertThat(r.exitCode()).as(r.output()).isZero();
       assertThat(r.output()).contains("from psql|psql").contains("2");
     }
@@ -44,26 +64,62 @@ class ClientToolsIT {
     assumeTrue(onPath("pgbench"), "pgbench is not installed");
     Roles.ensure("bench_user", "bench_pass");
     String userlist = "\"bench_user\" \"bench_pass\"\n";
-    try (ProxyFixture proxy = ProxyFixture.start(dir, ProxyFixture.defaultDatabases(),
-        "default_pool_size = 4\nmax_client_conn = 100\n", userlist)) {
+    try (ProxyFixture proxy =
+        ProxyFixture.start(
+            dir,
+            ProxyFixture.defaultDatabases(),
+            "default_pool_size = 4\nmax_client_conn = 100\n",
+            userlist)) {
       Map<String, String> env = Map.of("PGPASSWORD", "bench_pass");
       String port = String.valueOf(proxy.port());
-      Result init = run(env, "pgbench", "-i", "-q", "-s", "1", "-h", "127.0.0.1", "-p", port, "-U", "bench_user", "app");
+      Result init =
+          run(
+              env,
+              "pgbench",
+              "-i",
+              "-q",
+              "-s",
+              "1",
+              "-h",
+              "127.0.0.1",
+              "-p",
+              port,
+              "-U",
+              "bench_user",
+              "app");
       assertThat(init.exitCode()).as(init.output()).isZero();
 
       AtomicBoolean running = new AtomicBoolean(true);
       AtomicInteger maxServers = new AtomicInteger();
       Thread watcher = new Thread(() -> watchServers("bench_user", running, maxServers));
       watcher.start();
-      Result bench = run(env, "pgbench", "-c", "20", "-j", "2", "-T", "8", "-h", "127.0.0.1", "-p", port,
-          "-U", "bench_user", "app");
+      Result bench =
+          run(
+              env,
+              "pgbench",
+              "-c",
+              "20",
+              "-j",
+              "2",
+              "-T",
+              "8",
+              "-h",
+              "127.0.0.1",
+              "-p",
+              port,
+              "-U",
+              "bench_user",
+              "app");
       running.set(false);
       watcher.join();
       assertThat(bench.exitCode()).as(bench.output()).isZero();
-      Matcher processed = Pattern.compile("number of transactions actually processed: (\\d+)").matcher(bench.output());
+      Matcher processed =
+          Pattern.compile("number of transactions actually processed: (\\d+)")
+              .matcher(bench.output());
       assertThat(processed.find()).as(bench.output()).isTrue();
       assertThat(Long.parseLong(processed.group(1))).isPositive();
-      Matcher failed = Pattern.compile("number of failed transactions: (\\d+)").matcher(bench.output());
+      Matcher failed =
+          Pattern.compile("number of failed transactions: (\\d+)").matcher(bench.output());
       if (failed.find()) { // pgbench 15+ prints it
         assertThat(failed.group(1)).isEqualTo("0");
       }
@@ -75,7 +131,8 @@ class ClientToolsIT {
   void psycopg2SimpleProtocolThroughTheProxy() throws Exception {
     assumeTrue(pythonHasPsycopg2(), "python3 with psycopg2 is not installed");
     try (ProxyFixture proxy = ProxyFixture.start(dir, "")) {
-      String script = """
+      String script =
+          """
           import psycopg2, sys
           conn = psycopg2.connect(host='127.0.0.1', port=int(sys.argv[1]), dbname='app',
                                   user='scram_user', password='scram_pass')
@@ -97,10 +154,14 @@ class ClientToolsIT {
   }
 
   private static void watchServers(String user, AtomicBoolean running, AtomicInteger max) {
-    try (Connection admin = TestPostgres.get().superuser(); Statement st = admin.createStatement()) {
+    try (Connection admin = TestPostgres.get().superuser();
+        Statement st = admin.createStatement()) {
       while (running.get()) {
-        try (ResultSet rs = st.executeQuery("select count(*) from pg_stat_activity where usename = '" + user
-            + "' and backend_type = 'client backend'")) {
+        try (ResultSet rs =
+            st.executeQuery(
+                "select count(*) from pg_stat_activity where usename = '"
+                    + user
+                    + "' and backend_type = 'client backend'")) {
           rs.next();
           max.accumulateAndGet(rs.getInt(1), Math::max);
         }
@@ -113,7 +174,8 @@ class ClientToolsIT {
 
   record Result(int exitCode, String output) {}
 
-  static Result run(Map<String, String> env, String... command) throws IOException, InterruptedException {
+  static Result run(Map<String, String> env, String... command)
+      throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().putAll(env);
     Process p = pb.start();

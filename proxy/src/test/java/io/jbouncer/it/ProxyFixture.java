@@ -39,9 +39,11 @@ final class ProxyFixture implements AutoCloseable {
     return "app = host=127.0.0.1 port=${PGPORT} dbname=app\n";
   }
 
-  static ProxyFixture start(Path dir, String databases, String extraPgbouncer, String userlist) throws Exception {
+  static ProxyFixture start(Path dir, String databases, String extraPgbouncer, String userlist)
+      throws Exception {
     TestPostgres pg = TestPostgres.get();
-    String ini = ("""
+    String ini =
+        ("""
         [databases]
         %s
         [pgbouncer]
@@ -54,7 +56,9 @@ final class ProxyFixture implements AutoCloseable {
         ignore_startup_parameters = extra_float_digits
         worker_threads = 2
         %s
-        """).formatted(databases, extraPgbouncer).replace("${PGPORT}", Integer.toString(pg.port()));
+        """)
+            .formatted(databases, extraPgbouncer)
+            .replace("${PGPORT}", Integer.toString(pg.port()));
     Files.writeString(dir.resolve("userlist.txt"), userlist);
     Path iniFile = dir.resolve("jbouncer.ini");
     Files.writeString(iniFile, ini);

@@ -60,7 +60,9 @@ final class RawClient implements AutoCloseable {
     return bytes;
   }
 
-  /** Reads one typed message; the single-byte answer to SSLRequest is read with {@link #readByte}. */
+  /**
+   * Reads one typed message; the single-byte answer to SSLRequest is read with {@link #readByte}.
+   */
   Message read() throws IOException {
     char type = (char) in.readUnsignedByte();
     int length = in.readInt();

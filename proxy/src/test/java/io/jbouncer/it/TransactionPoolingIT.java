@@ -32,8 +32,12 @@ class TransactionPoolingIT {
   @BeforeAll
   static void start() throws Exception {
     Roles.ensure("pool_user", "pool_pass");
-    proxy = ProxyFixture.start(dir, ProxyFixture.defaultDatabases(),
-        "default_pool_size = 2\n", ProxyFixture.USERLIST + "\"pool_user\" \"pool_pass\"\n");
+    proxy =
+        ProxyFixture.start(
+            dir,
+            ProxyFixture.defaultDatabases(),
+            "default_pool_size = 2\n",
+            ProxyFixture.USERLIST + "\"pool_user\" \"pool_pass\"\n");
   }
 
   @AfterAll
@@ -43,7 +47,8 @@ class TransactionPoolingIT {
 
   @Test
   void simpleProtocolQueries() throws Exception {
-    try (Connection c = proxy.connect("scram_user", "scram_pass", "app", "preferQueryMode", "simple");
+    try (Connection c =
+            proxy.connect("scram_user", "scram_pass", "app", "preferQueryMode", "simple");
         Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("select 1 + 1, 'jbouncer'::text, current_user")) {
       assertThat(rs.next()).isTrue();
@@ -71,7 +76,8 @@ class TransactionPoolingIT {
 
   @Test
   void errorInsideTransactionRollsBackAndConnectionStaysUsable() throws Exception {
-    try (Connection c = proxy.connect("scram_user", "scram_pass", "app", "preferQueryMode", "simple");
+    try (Connection c =
+            proxy.connect("scram_user", "scram_pass", "app", "preferQueryMode", "simple");
         Statement st = c.createStatement()) {
       st.execute("create table if not exists tx_error (v int)");
       c.setAutoCommit(false);
@@ -92,15 +98,18 @@ class TransactionPoolingIT {
 
   @Test
   void clientNeverSeesAnotherClientsTransaction() throws Exception {
-    try (Connection a = proxy.connect(); Connection b = proxy.connect();
-        Statement sa = a.createStatement(); Statement sb = b.createStatement()) {
+    try (Connection a = proxy.connect();
+        Connection b = proxy.connect();
+        Statement sa = a.createStatement();
+        Statement sb = b.createStatement()) {
       sa.execute("create table if not exists isolation_check (owner text)");
       a.setAutoCommit(false);
       sa.execute("insert into isolation_check values ('a')");
       int pidA = pid(sa);
       // b runs while a's transaction is open: it must get the other server, and not see a's row
       assertThat(pid(sb)).isNotEqualTo(pidA);
-      try (ResultSet rs = sb.executeQuery("select count(*) from isolation_check where owner = 'a'")) {
+      try (ResultSet rs =
+          sb.executeQuery("select count(*) from isolation_check where owner = 'a'")) {
         rs.next();
         assertThat(rs.getInt(1)).isZero();
       }
@@ -117,20 +126,24 @@ class TransactionPoolingIT {
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicInteger maxServers = new AtomicInteger();
     try (Connection admin = TestPostgres.get().superuser()) {
-      Future<?> watcher = pool.submit(() -> {
-        try (PreparedStatement ps = admin.prepareStatement(
-            "select count(*) from pg_stat_activity where usename = 'pool_user' and backend_type = 'client backend'")) {
-          while (running.get()) {
-            try (ResultSet rs = ps.executeQuery()) {
-              rs.next();
-              maxServers.accumulateAndGet(rs.getInt(1), Math::max);
-            }
-            Thread.sleep(5);
-          }
-        }
-        return null;
-      });
-      try (Connection setup = proxy.connect("pool_user", "pool_pass", "app"); Statement st = setup.createStatement()) {
+      Future<?> watcher =
+          pool.submit(
+              () -> {
+                try (PreparedStatement ps =
+                    admin.prepareStatement(
+                        "select count(*) from pg_stat_activity where usename = 'pool_user' and backend_type = 'client backend'")) {
+                  while (running.get()) {
+                    try (ResultSet rs = ps.executeQuery()) {
+                      rs.next();
+                      maxServers.accumulateAndGet(rs.getInt(1), Math::max);
+                    }
+                    Thread.sleep(5);
+                  }
+                }
+                return null;
+              });
+      try (Connection setup = proxy.connect("pool_user", "pool_pass", "app");
+          Statement st = setup.createStatement()) {
         st.execute("create table if not exists counter_" + "pool (id int primary key, n int)");
         st.execute("insert into counter_pool values (1, 0) on conflict (id) do update set n = 0");
       }
@@ -138,24 +151,28 @@ class TransactionPoolingIT {
       List<Future<Integer>> results = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
         boolean simple = i % 2 == 0;
-        results.add(pool.submit(() -> {
-          try (Connection c = simple
-                  ? proxy.connect("pool_user", "pool_pass", "app", "preferQueryMode", "simple")
-                  : proxy.connect("pool_user", "pool_pass", "app");
-              Statement st = c.createStatement()) {
-            go.await();
-            int done = 0;
-            for (int t = 0; t < transactionsEach; t++) {
-              c.setAutoCommit(false);
-              st.executeUpdate("update counter_pool set n = n + 1 where id = 1");
-              st.executeQuery("select pg_sleep(0.001)").close();
-              c.commit();
-              c.setAutoCommit(true);
-              done++;
-            }
-            return done;
-          }
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  try (Connection c =
+                          simple
+                              ? proxy.connect(
+                                  "pool_user", "pool_pass", "app", "preferQueryMode", "simple")
+                              : proxy.connect("pool_user", "pool_pass", "app");
+                      Statement st = c.createStatement()) {
+                    go.await();
+                    int done = 0;
+                    for (int t = 0; t < transactionsEach; t++) {
+                      c.setAutoCommit(false);
+                      st.executeUpdate("update counter_pool set n = n + 1 where id = 1");
+                      st.executeQuery("select pg_sleep(0.001)").close();
+                      c.commit();
+                      c.setAutoCommit(true);
+                      done++;
+                    }
+                    return done;
+                  }
+                }));
       }
       go.countDown();
       int total = 0;
@@ -165,12 +182,15 @@ class TransactionPoolingIT {
       running.set(false);
       watcher.get(10, TimeUnit.SECONDS);
       assertThat(total).isEqualTo(clients * transactionsEach);
-      try (Connection check = proxy.connect("pool_user", "pool_pass", "app"); Statement st = check.createStatement();
+      try (Connection check = proxy.connect("pool_user", "pool_pass", "app");
+          Statement st = check.createStatement();
           ResultSet rs = st.executeQuery("select n from counter_pool where id = 1")) {
         rs.next();
         assertThat(rs.getInt(1)).isEqualTo(clients * transactionsEach);
       }
-      assertThat(maxServers.get()).as("server connections seen in pg_stat_activity").isBetween(1, 2);
+      assertThat(maxServers.get())
+          .as("server connections seen in pg_stat_activity")
+          .isBetween(1, 2);
     } finally {
       running.set(false);
       pool.shutdownNow();
@@ -179,10 +199,11 @@ class TransactionPoolingIT {
 
   @Test
   void largeResultsStreamThrough() throws Exception {
-    try (Connection c = proxy.connect("scram_user", "scram_pass", "app", "preferQueryMode", "simple");
+    try (Connection c =
+            proxy.connect("scram_user", "scram_pass", "app", "preferQueryMode", "simple");
         Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(
-            "select g, repeat('x', 200) from generate_series(1, 100000) g")) {
+        ResultSet rs =
+            st.executeQuery("select g, repeat('x', 200) from generate_series(1, 100000) g")) {
       long sum = 0;
       int rows = 0;
       while (rs.next()) {
@@ -197,12 +218,15 @@ class TransactionPoolingIT {
 
   @Test
   void copyInAndOutWorkInTransactionMode() throws Exception {
-    try (Connection c = proxy.connect(); Statement st = c.createStatement()) {
+    try (Connection c = proxy.connect();
+        Statement st = c.createStatement()) {
       st.execute("create table if not exists copy_test (a int, b text)");
       st.execute("truncate copy_test");
-      var copy = new org.postgresql.copy.CopyManager(c.unwrap(org.postgresql.core.BaseConnection.class));
-      long in = copy.copyIn("copy copy_test from stdin",
-          new java.io.StringReader("1\tone\n2\ttwo\n3\tthree\n"));
+      var copy =
+          new org.postgresql.copy.CopyManager(c.unwrap(org.postgresql.core.BaseConnection.class));
+      long in =
+          copy.copyIn(
+              "copy copy_test from stdin", new java.io.StringReader("1\tone\n2\ttwo\n3\tthree\n"));
       assertThat(in).isEqualTo(3);
       java.io.StringWriter out = new java.io.StringWriter();
       copy.copyOut("copy (select * from copy_test order by a) to stdout", out);
@@ -212,11 +236,26 @@ class TransactionPoolingIT {
 
   @Test
   void sessionParametersFollowTheClientAcrossServers() throws Exception {
-    try (Connection a = proxy.connect("scram_user", "scram_pass", "app", "ApplicationName", "client-a",
-            "preferQueryMode", "simple");
-        Connection b = proxy.connect("scram_user", "scram_pass", "app", "ApplicationName", "client-b",
-            "preferQueryMode", "simple");
-        Statement sa = a.createStatement(); Statement sb = b.createStatement()) {
+    try (Connection a =
+            proxy.connect(
+                "scram_user",
+                "scram_pass",
+                "app",
+                "ApplicationName",
+                "client-a",
+                "preferQueryMode",
+                "simple");
+        Connection b =
+            proxy.connect(
+                "scram_user",
+                "scram_pass",
+                "app",
+                "ApplicationName",
+                "client-b",
+                "preferQueryMode",
+                "simple");
+        Statement sa = a.createStatement();
+        Statement sb = b.createStatement()) {
       for (int i = 0; i < 10; i++) {
         assertThat(scalar(sa, "show application_name")).isEqualTo("client-a");
         assertThat(scalar(sb, "show application_name")).isEqualTo("client-b");

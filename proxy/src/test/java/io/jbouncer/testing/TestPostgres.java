@@ -21,9 +21,10 @@ import org.testcontainers.utility.DockerImageName;
  * The one real PostgreSQL of this test JVM, started on first use and stopped by a shutdown hook.
  *
  * <p>A {@code postgres:17} container when a Docker engine is reachable, else {@link
- * EmbeddedPostgres}; system property {@code jbouncer.test.postgres=embedded|docker} forces one. Both
- * carry the same roles, each with its own authentication method in pg_hba.conf, and database
- * {@code app} (owned by {@code scram_user}; all four roles may create in its {@code public} schema):
+ * EmbeddedPostgres}; system property {@code jbouncer.test.postgres=embedded|docker} forces one.
+ * Both carry the same roles, each with its own authentication method in pg_hba.conf, and database
+ * {@code app} (owned by {@code scram_user}; all four roles may create in its {@code public}
+ * schema):
  *
  * <table>
  *   <caption>Roles</caption>
@@ -35,8 +36,8 @@ import org.testcontainers.utility.DockerImageName;
  * </table>
  *
  * <p>Embedded, the rules apply to 127.0.0.1 and ::1; in a container to every address (the client
- * arrives from the Docker bridge). Tests must not change these roles; they create their own
- * objects with unique names.
+ * arrives from the Docker bridge). Tests must not change these roles; they create their own objects
+ * with unique names.
  */
 public final class TestPostgres {
   public static final String SCRAM_USER = "scram_user";
@@ -188,8 +189,13 @@ public final class TestPostgres {
             .withPassword(password)
             .withDatabaseName("postgres");
     container.setCommand(
-        "postgres", "-c", "fsync=off", "-c", "max_connections=300",
-        "-c", "password_encryption=scram-sha-256");
+        "postgres",
+        "-c",
+        "fsync=off",
+        "-c",
+        "max_connections=300",
+        "-c",
+        "password_encryption=scram-sha-256");
     container.start();
     Runtime.getRuntime().addShutdownHook(new Thread(container::stop, "test-postgres-stop"));
     TestPostgres pg =
