@@ -149,6 +149,27 @@ class BadInputIT {
   }
 
   @Test
+  void newerMinorVersionAndProtocolOptionsGetNegotiateProtocolVersion() throws Exception {
+    try (RawClient raw = new RawClient(proxy.port())) {
+      raw.send(
+          RawClient.startup(196610, "user", "scram_user", "database", "app", "_pq_.wishful", "on"));
+      RawClient.Message negotiate = raw.read();
+      assertThat(negotiate.type()).isEqualTo('v');
+      java.nio.ByteBuffer body = java.nio.ByteBuffer.wrap(negotiate.body());
+      assertThat(body.getInt()).as("newest minor version supported").isZero();
+      assertThat(body.getInt()).as("unsupported options").isEqualTo(1);
+      assertThat(
+              new String(
+                  negotiate.body(),
+                  8,
+                  negotiate.body().length - 9,
+                  java.nio.charset.StandardCharsets.UTF_8))
+          .isEqualTo("_pq_.wishful");
+      assertThat(raw.read().type()).as("login goes on").isEqualTo('R');
+    }
+  }
+
+  @Test
   void maxClientConnRefusesTheClientOverTheLimit() throws Exception {
     awaitClientCount(1); // raw clients of earlier tests are gone
     List<Connection> held = new ArrayList<>();
@@ -188,18 +209,7 @@ class BadInputIT {
   }
 
   private static RawClient loggedIn() throws Exception {
-    RawClient raw = new RawClient(proxy.port());
-    raw.send(RawClient.startup("user", "trust_user", "database", "app"));
-    RawClient.Message request = raw.read();
-    assertThat(request.type()).isEqualTo('R');
-    byte[] salt = java.util.Arrays.copyOfRange(request.body(), 4, 8);
-    String response =
-        io.jbouncer.protocol.auth.Md5Password.clientResponse("trust_user", "trust_pass", salt);
-    raw.send(RawClient.typed('p', RawClient.cstring(response)));
-    while (raw.read().type() != 'Z') {
-      // AuthenticationOk, ParameterStatus..., BackendKeyData
-    }
-    return raw;
+    return RawClient.loggedIn(proxy.port(), "trust_user", "trust_pass");
   }
 
   private static void assertFatal(byte[] startup, String sqlState, String message)

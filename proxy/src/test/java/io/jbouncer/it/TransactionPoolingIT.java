@@ -198,6 +198,45 @@ class TransactionPoolingIT {
   }
 
   @Test
+  void pipelinedQueriesKeepTheServerUntilTheLastReply() throws Exception {
+    Path own = java.nio.file.Files.createDirectories(dir.resolve("pool-of-one"));
+    try (ProxyFixture single = ProxyFixture.start(own, "default_pool_size = 1\n");
+        RawClient pipelining = RawClient.loggedIn(single.port(), "trust_user", "trust_pass");
+        Connection other = single.connect()) {
+      // two queries in one write: the server must not go to the waiting client after the first
+      byte[] first = RawClient.typed('Q', RawClient.cstring("select pg_sleep(0.5)::text"));
+      byte[] second = RawClient.typed('Q', RawClient.cstring("select 'second'"));
+      byte[] both = new byte[first.length + second.length];
+      System.arraycopy(first, 0, both, 0, first.length);
+      System.arraycopy(second, 0, both, first.length, second.length);
+      pipelining.send(both);
+      java.util.concurrent.CompletableFuture<String> waiting =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return scalar(other.createStatement(), "select 'other'");
+                } catch (SQLException e) {
+                  return e.toString();
+                }
+              });
+      List<String> values = new ArrayList<>();
+      int readyForQuery = 0;
+      while (readyForQuery < 2) {
+        RawClient.Message m = pipelining.read();
+        if (m.type() == 'D') {
+          values.add(
+              new String(
+                  m.body(), 6, m.body().length - 6, java.nio.charset.StandardCharsets.UTF_8));
+        } else if (m.type() == 'Z') {
+          readyForQuery++;
+        }
+      }
+      assertThat(values).containsExactly("", "second");
+      assertThat(waiting.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("other");
+    }
+  }
+
+  @Test
   void largeResultsStreamThrough() throws Exception {
     try (Connection c =
             proxy.connect("scram_user", "scram_pass", "app", "preferQueryMode", "simple");
