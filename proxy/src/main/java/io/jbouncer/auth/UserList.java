@@ -2,11 +2,8 @@ package io.jbouncer.auth;
 
 import io.jbouncer.config.ConfigError;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -64,7 +61,7 @@ public final class UserList {
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new ConfigError("could not open auth_file " + file + ": " + reason(e));
+      throw new ConfigError("could not open auth_file " + file + ": " + ConfigError.reason(e));
     }
     if (text.startsWith("\uFEFF")) {
       text = text.substring(1);
@@ -99,19 +96,6 @@ public final class UserList {
   @Override
   public String toString() {
     return "UserList" + secrets.keySet();
-  }
-
-  private static String reason(IOException e) {
-    if (e instanceof NoSuchFileException) {
-      return "No such file";
-    }
-    if (e instanceof AccessDeniedException) {
-      return "Permission denied";
-    }
-    if (e instanceof CharacterCodingException) {
-      return "not valid UTF-8";
-    }
-    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
   }
 
   /** One non-comment line: {@code "name" "secret" ...}. */

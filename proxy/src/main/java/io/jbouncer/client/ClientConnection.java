@@ -188,8 +188,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       pooler.cancelKeys().remove(cancelKey, this);
     }
     releasePending();
-    if (pool != null && was == ClientState.WAITING) {
-      pool.forget(this);
+    if (pool != null && server == null) {
+      pool.forget(this); // it may wait for a server or for its welcome
     }
     ServerConnection linked = server;
     server = null;

@@ -7,11 +7,8 @@ import com.typesafe.config.ConfigOriginFactory;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -210,26 +207,12 @@ final class IniReader {
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new ConfigError(errorPrefix + file + ": " + reason(e));
+      throw new ConfigError(errorPrefix + file + ": " + ConfigError.reason(e));
     }
     if (text.startsWith("\uFEFF")) {
       text = text.substring(1);
     }
     return text.lines().toList();
-  }
-
-  /** An IOException explained in a few words, without the path Java puts in its messages. */
-  static String reason(IOException e) {
-    if (e instanceof NoSuchFileException) {
-      return "No such file";
-    }
-    if (e instanceof AccessDeniedException) {
-      return "Permission denied";
-    }
-    if (e instanceof CharacterCodingException) {
-      return "not valid UTF-8";
-    }
-    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
   }
 
   private static Path realPath(Path file) {
