@@ -226,6 +226,7 @@ public final class Main {
               + "\n"
               + "pool_mode = transaction\n"
               + "default_pool_size = 10\n"
+              + "ignore_startup_parameters = extra_float_digits\n" // sent by JDBC drivers
               + "admin_users = demo\n",
           StandardCharsets.UTF_8);
       Settings settings = ConfigLoader.load(ini);

@@ -88,6 +88,62 @@ class JarLaunchIT {
         .doesNotContain("\tat ");
   }
 
+  @Test
+  void demoServesPsqlsConnectionLineAndCleansUpOnSigterm() throws Exception {
+    Path out = tmp.resolve("demo-out.txt");
+    Process demo =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                JAR.toString(),
+                "demo")
+            .redirectOutput(out.toFile())
+            .redirectError(tmp.resolve("demo-err.txt").toFile())
+            .start();
+    try {
+      String banner = awaitBanner(out, demo);
+      java.util.regex.Matcher line =
+          java.util.regex.Pattern.compile(
+                  "psql \"host=(\\S+) port=(\\d+) dbname=demo user=demo password=demo\"")
+              .matcher(banner);
+      assertThat(line.find()).as(banner).isTrue();
+      java.util.regex.Matcher iniPath =
+          java.util.regex.Pattern.compile("with (\\S+)/jbouncer.ini").matcher(banner);
+      assertThat(iniPath.find()).as(banner).isTrue();
+      String url = "jdbc:postgresql://" + line.group(1) + ":" + line.group(2) + "/demo";
+      java.util.Properties props = new java.util.Properties();
+      props.setProperty("user", "demo");
+      props.setProperty("password", "demo");
+      try (java.sql.Connection c =
+              java.sql.DriverManager.getConnection(url + "?sslmode=disable", props);
+          java.sql.ResultSet rs =
+              c.createStatement().executeQuery("select current_user, current_database()")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1) + "@" + rs.getString(2)).isEqualTo("demo@demo");
+      }
+      demo.destroy(); // SIGTERM
+      assertThat(demo.waitFor(30, TimeUnit.SECONDS)).as("demo stops on SIGTERM").isTrue();
+      assertThat(Path.of(iniPath.group(1))).as("the demo removes its files").doesNotExist();
+    } finally {
+      demo.destroyForcibly();
+    }
+  }
+
+  private static String awaitBanner(Path out, Process demo) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (System.nanoTime() < deadline) {
+      String text = Files.exists(out) ? Files.readString(out, StandardCharsets.UTF_8) : "";
+      if (text.contains("Press Ctrl-C")) {
+        return text;
+      }
+      if (!demo.isAlive()) {
+        throw new AssertionError("demo exited with " + demo.exitValue() + ": " + text);
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("no demo banner within 90 s");
+  }
+
   private record Result(int exit, String out, String err) {}
 
   private Result run(Path jar, String... args) throws IOException, InterruptedException {
