@@ -65,6 +65,32 @@ final class ProxyFixture implements AutoCloseable {
     return new ProxyFixture(JBouncer.start(ConfigLoader.load(iniFile)));
   }
 
+  /** jbouncer in front of a {@link ScriptedBackend}: database {@code app}, md5 clients. */
+  static ProxyFixture startScripted(Path dir, int backendPort, String extraPgbouncer)
+      throws Exception {
+    String ini =
+        """
+        [databases]
+        app = host=127.0.0.1 port=%d dbname=app
+        [pgbouncer]
+        listen_addr = 127.0.0.1
+        listen_port = 0
+        auth_type = md5
+        auth_file = userlist.txt
+        pool_mode = transaction
+        default_pool_size = 1
+        worker_threads = 2
+        log_connections = 0
+        log_disconnections = 0
+        %s
+        """
+            .formatted(backendPort, extraPgbouncer);
+    Files.writeString(dir.resolve("userlist.txt"), USERLIST);
+    Path iniFile = dir.resolve("jbouncer.ini");
+    Files.writeString(iniFile, ini);
+    return new ProxyFixture(JBouncer.start(ConfigLoader.load(iniFile)));
+  }
+
   int port() {
     return bouncer.localAddress().getPort();
   }

@@ -1,0 +1,290 @@
+package io.jbouncer.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The relay and the pool against a {@link ScriptedBackend}, for the exact orderings and failures a
+ * real server produces only by chance. Pool size 1 unless a test says otherwise, so "the next
+ * client got the server" is observable on the backend.
+ */
+class ScriptedRelayTest {
+  @TempDir Path dir;
+  ScriptedBackend backend;
+  ProxyFixture proxy;
+
+  @BeforeEach
+  void start() throws Exception {
+    backend = new ScriptedBackend();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (proxy != null) {
+      proxy.close();
+    }
+    backend.close();
+  }
+
+  private RawClient client() throws Exception {
+    return RawClient.loggedIn(proxy.port(), "trust_user", "trust_pass");
+  }
+
+  private void awaitServerCount(int expected) throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      int servers =
+          proxy.bouncer().pooler().pools().stream().mapToInt(p -> p.counts().servers()).sum();
+      if (servers == expected) {
+        return;
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("the pool never reached " + expected + " server(s)");
+  }
+
+  private static byte[] query(String sql) {
+    return RawClient.typed('Q', RawClient.cstring(sql));
+  }
+
+  /**
+   * Reads one reply up to ReadyForQuery; returns the DataRow values joined by ',' and the status.
+   */
+  private static String readReply(RawClient client) throws Exception {
+    StringBuilder values = new StringBuilder();
+    while (true) {
+      RawClient.Message m = client.read();
+      switch (m.type()) {
+        case 'D' -> {
+          if (values.length() > 0) {
+            values.append(',');
+          }
+          values.append(new String(m.body(), 6, m.body().length - 6, StandardCharsets.UTF_8));
+        }
+        case 'E' -> values.append("ERROR:").append(m.fields().get('M'));
+        case 'Z' -> {
+          return values + "|" + (char) m.body()[0];
+        }
+        default -> {}
+      }
+    }
+  }
+
+  @Test
+  void largeReplyIsRelayedWholeAndItsServerServesTheNextClient() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "");
+    try (RawClient a = client();
+        RawClient b = client()) {
+      a.send(query("big"));
+      ScriptedBackend.Session server = backend.nextSession();
+      assertThat(server.readQuery()).isEqualTo("big");
+      // 3 MB and its ReadyForQuery in one write, far more than the client's 64 KB write buffer:
+      // backpressure pauses and resumes the server's reads several times on the way
+      server.sendResult("x".repeat(1000), 3000, 'I');
+      String big = readReply(a);
+      assertThat(big).endsWith("|I").hasSize(3000 * 1001 - 1 + 2);
+
+      b.send(query("next"));
+      assertThat(server.readQuery()).isEqualTo("next");
+      server.sendResult("served", 1, 'I');
+      assertThat(readReply(b)).isEqualTo("served|I");
+    }
+  }
+
+  @Test
+  void serverDyingMidQueryFailsThatClientOnlyAndIsReplaced() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "");
+    try (RawClient a = client();
+        RawClient b = client()) {
+      a.send(query("doomed"));
+      ScriptedBackend.Session first = backend.nextSession();
+      assertThat(first.readQuery()).isEqualTo("doomed");
+      first.close();
+      Map<Character, String> error = a.readError();
+      assertThat(error).containsEntry('S', "FATAL").containsEntry('M', "server conn crashed?");
+      assertThat(a.closedByServer()).isTrue();
+
+      b.send(query("after"));
+      ScriptedBackend.Session second = backend.nextSession();
+      assertThat(second.readQuery()).isEqualTo("after");
+      second.sendResult("fresh", 1, 'I');
+      assertThat(readReply(b)).isEqualTo("fresh|I");
+    }
+  }
+
+  @Test
+  void idleServerTerminatedByPostgresIsDroppedAndTheClientGetsANewOne() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "");
+    try (RawClient a = client()) {
+      a.send(query("one"));
+      ScriptedBackend.Session first = backend.nextSession();
+      first.readQuery();
+      first.sendResult("1", 1, 'I');
+      assertThat(readReply(a)).isEqualTo("1|I");
+
+      first.send(
+          ScriptedBackend.error(
+              "FATAL", "57P01", "terminating connection due to administrator command"));
+      first.close();
+      awaitServerCount(0); // the client's next query must not race the proxy reading the FATAL
+
+      a.send(query("two"));
+      ScriptedBackend.Session second = backend.nextSession();
+      assertThat(second.readQuery()).isEqualTo("two");
+      second.sendResult("2", 1, 'I');
+      assertThat(readReply(a)).as("the idle server's death is not the client's").isEqualTo("2|I");
+    }
+  }
+
+  @Test
+  void clientParametersAreSetOnTheServerBeforeItsFirstQuery() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "");
+    try (RawClient plain = client()) {
+      plain.send(query("warm up"));
+      ScriptedBackend.Session server = backend.nextSession();
+      assertThat(server.readQuery()).isEqualTo("warm up");
+      server.sendResult("ok", 1, 'I');
+      readReply(plain);
+
+      try (RawClient named = new RawClient(proxy.port())) {
+        named.send(
+            RawClient.startup(
+                "user", "trust_user", "database", "app", "application_name", "o'reports"));
+        RawClient.Message request = named.read();
+        byte[] salt = java.util.Arrays.copyOfRange(request.body(), 4, 8);
+        named.send(
+            RawClient.typed(
+                'p',
+                RawClient.cstring(
+                    io.jbouncer.protocol.auth.Md5Password.clientResponse(
+                        "trust_user", "trust_pass", salt))));
+        while (named.read().type() != 'Z') {
+          // welcome
+        }
+        named.send(query("mine"));
+        assertThat(server.readQuery()).isEqualTo("SET application_name='o''reports';");
+        server.send(
+            ScriptedBackend.commandComplete("SET"),
+            ScriptedBackend.parameterStatus("application_name", "o'reports"),
+            ScriptedBackend.readyForQuery('I'));
+        assertThat(server.readQuery()).isEqualTo("mine");
+        server.sendResult("named", 1, 'I');
+        assertThat(readReply(named))
+            .as("the SET's replies are not the client's")
+            .isEqualTo("named|I");
+      }
+
+      plain.send(query("back"));
+      assertThat(server.readQuery())
+          .as("and the plain client gets its value back")
+          .isEqualTo("SET application_name='';");
+      server.send(ScriptedBackend.commandComplete("SET"), ScriptedBackend.readyForQuery('I'));
+      assertThat(server.readQuery()).isEqualTo("back");
+      server.sendResult("b", 1, 'I');
+      assertThat(readReply(plain)).isEqualTo("b|I");
+    }
+  }
+
+  @Test
+  void pipelinedQueriesHoldTheServerUntilTheLastReadyForQuery() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "");
+    try (RawClient a = client();
+        RawClient b = client()) {
+      ByteArrayOutputStream two = new ByteArrayOutputStream();
+      two.writeBytes(query("first"));
+      two.writeBytes(query("second"));
+      a.send(two.toByteArray());
+      ScriptedBackend.Session server = backend.nextSession();
+      assertThat(server.readQuery()).isEqualTo("first");
+      assertThat(server.readQuery()).isEqualTo("second");
+
+      server.sendResult("1", 1, 'I');
+      assertThat(readReply(a)).isEqualTo("1|I");
+      b.send(query("waiting"));
+      assertThat(server.silentFor(300)).as("b waits: a still has a query outstanding").isTrue();
+
+      server.sendResult("2", 1, 'I');
+      assertThat(readReply(a)).isEqualTo("2|I");
+      assertThat(server.readQuery()).isEqualTo("waiting");
+      server.sendResult("3", 1, 'I');
+      assertThat(readReply(b)).isEqualTo("3|I");
+    }
+  }
+
+  @Test
+  void openTransactionKeepsItsServerAndTheNextClientWaitsInLine() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "");
+    try (RawClient a = client();
+        RawClient b = client()) {
+      a.send(query("begin"));
+      ScriptedBackend.Session server = backend.nextSession();
+      server.readQuery();
+      server.send(ScriptedBackend.commandComplete("BEGIN"), ScriptedBackend.readyForQuery('T'));
+      assertThat(readReply(a)).isEqualTo("|T");
+
+      b.send(query("b's"));
+      assertThat(server.silentFor(300)).isTrue();
+      assertThat(backend.noNewSessionWithin(100)).as("pool_size 1 is a hard cap").isTrue();
+
+      a.send(query("commit"));
+      assertThat(server.readQuery()).isEqualTo("commit");
+      server.send(ScriptedBackend.commandComplete("COMMIT"), ScriptedBackend.readyForQuery('I'));
+      assertThat(readReply(a)).isEqualTo("|I");
+      assertThat(server.readQuery()).isEqualTo("b's");
+      server.sendResult("b", 1, 'I');
+      assertThat(readReply(b)).isEqualTo("b|I");
+    }
+  }
+
+  @Test
+  void clientLeavingInsideATransactionGetsItsServerClosedNotPooled() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "");
+    ScriptedBackend.Session first;
+    try (RawClient a = client()) {
+      a.send(query("begin"));
+      first = backend.nextSession();
+      first.readQuery();
+      first.send(ScriptedBackend.commandComplete("BEGIN"), ScriptedBackend.readyForQuery('T'));
+      readReply(a);
+    }
+    assertThat(first.closedByProxy()).isTrue();
+    try (RawClient b = client()) {
+      b.send(query("clean"));
+      ScriptedBackend.Session second = backend.nextSession();
+      assertThat(second.readQuery()).isEqualTo("clean");
+      second.sendResult("c", 1, 'I');
+      assertThat(readReply(b)).isEqualTo("c|I");
+    }
+  }
+
+  @Test
+  void sessionModeResetsTheServerBeforeTheNextClient() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "pool_mode = session\n");
+    ScriptedBackend.Session server;
+    try (RawClient a = client()) {
+      a.send(query("set work_mem = '1GB'"));
+      server = backend.nextSession();
+      server.readQuery();
+      server.send(ScriptedBackend.commandComplete("SET"), ScriptedBackend.readyForQuery('I'));
+      readReply(a);
+      a.send(RawClient.typed('X', new byte[0]));
+      assertThat(server.readQuery()).isEqualTo("DISCARD ALL");
+      server.send(
+          ScriptedBackend.commandComplete("DISCARD ALL"), ScriptedBackend.readyForQuery('I'));
+    }
+    try (RawClient b = client()) {
+      b.send(query("after reset"));
+      assertThat(server.readQuery()).isEqualTo("after reset");
+      server.sendResult("reused", 1, 'I');
+      assertThat(readReply(b)).isEqualTo("reused|I");
+    }
+  }
+}
