@@ -636,14 +636,6 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     channel().writeAndFlush(message);
   }
 
-  public @Nullable String user() {
-    return user;
-  }
-
-  public @Nullable String databaseName() {
-    return databaseName;
-  }
-
   private void releasePending() {
     ByteBuf frame;
     while ((frame = pending.poll()) != null) {

@@ -101,10 +101,6 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     return id;
   }
 
-  public Pool pool() {
-    return pool;
-  }
-
   public Channel channel() {
     return channel;
   }
@@ -226,10 +222,6 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
         && syncsOutstanding <= 0
         && !pendingSinceSync
         && hiddenReplies == 0;
-  }
-
-  public char transactionStatus() {
-    return transactionStatus;
   }
 
   public boolean hasOutstandingRequests() {
