@@ -36,6 +36,7 @@ public final class JBouncer implements AutoCloseable {
       EnumSet.of(AuthType.ANY, AuthType.TRUST, AuthType.PLAIN, AuthType.MD5);
 
   private final Pooler pooler;
+  private final Transport transport;
   private final EventLoopGroup acceptor;
   private final EventLoopGroup workers;
   private final List<Channel> listeners;
@@ -43,11 +44,13 @@ public final class JBouncer implements AutoCloseable {
 
   private JBouncer(
       Pooler pooler,
+      Transport transport,
       EventLoopGroup acceptor,
       EventLoopGroup workers,
       List<Channel> listeners,
       ChannelGroup clients) {
     this.pooler = pooler;
+    this.transport = transport;
     this.acceptor = acceptor;
     this.workers = workers;
     this.listeners = listeners;
@@ -118,7 +121,7 @@ public final class JBouncer implements AutoCloseable {
         transport.name(),
         threads,
         settings.poolMode().iniName());
-    return new JBouncer(pooler, acceptor, workers, listeners, clients);
+    return new JBouncer(pooler, transport, acceptor, workers, listeners, clients);
   }
 
   private static List<String> listenAddresses(Settings settings) {
@@ -134,6 +137,11 @@ public final class JBouncer implements AutoCloseable {
   /** The first listening address (the actual port when listen_port is 0). */
   public InetSocketAddress localAddress() {
     return (InetSocketAddress) listeners.get(0).localAddress();
+  }
+
+  /** {@code epoll} or {@code nio}. */
+  public String transportName() {
+    return transport.name();
   }
 
   /** What the connections share, for tests and, later, the admin console. */
