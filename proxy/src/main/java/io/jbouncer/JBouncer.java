@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class JBouncer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JBouncer.class);
   private static final Set<AuthType> SUPPORTED_AUTH =
-      EnumSet.of(AuthType.ANY, AuthType.TRUST, AuthType.PLAIN, AuthType.MD5);
+      EnumSet.of(AuthType.ANY, AuthType.TRUST, AuthType.PLAIN, AuthType.MD5, AuthType.SCRAM_SHA_256);
 
   private final Pooler pooler;
   private final Transport transport;
@@ -67,7 +67,7 @@ public final class JBouncer implements AutoCloseable {
       throw new ConfigError(
           "auth_type "
               + settings.authType().iniName()
-              + " is not supported yet (supported: any, trust, plain, md5)");
+              + " is not supported yet (supported: any, trust, plain, md5, scram-sha-256)");
     }
     UserList userList =
         settings.authFile() != null ? UserList.load(settings.authFile()) : UserList.empty();
@@ -144,6 +144,16 @@ public final class JBouncer implements AutoCloseable {
     return transport.name();
   }
 
+  /**
+   * Re-reads {@code auth_file} (SIGHUP does this until the admin console's RELOAD arrives).
+   *
+   * @return true if it changed
+   * @throws ConfigError if the new file is broken; the old one stays in force
+   */
+  public boolean reloadAuthFile() {
+    return pooler.reloadAuthFile();
+  }
+
   /** What the connections share, for tests and, later, the admin console. */
   public Pooler pooler() {
     return pooler;
@@ -165,6 +175,7 @@ public final class JBouncer implements AutoCloseable {
     }
     acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    pooler.shutdown();
     log.info("shutdown complete");
   }
 }

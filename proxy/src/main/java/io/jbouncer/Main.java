@@ -150,6 +150,7 @@ public final class Main {
       return 1;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(jbouncer::close, "jbouncer-shutdown"));
+    reloadAuthFileOnSighup(jbouncer);
     jbouncer.awaitTermination();
     return 0;
   }
@@ -377,6 +378,24 @@ public final class Main {
     }
     if (verbosity > 0) {
       context.getLogger("io.jbouncer").setLevel(verbosity == 1 ? Level.DEBUG : Level.TRACE);
+    }
+  }
+
+  /** SIGHUP re-reads auth_file; the rest of RELOAD comes with the admin console. */
+  private static void reloadAuthFileOnSighup(JBouncer jbouncer) {
+    try {
+      sun.misc.Signal.handle(
+          new sun.misc.Signal("HUP"),
+          signal -> {
+            try {
+              jbouncer.reloadAuthFile();
+            } catch (ConfigError e) {
+              LoggerFactory.getLogger(Main.class)
+                  .error("RELOAD of auth_file failed, keeping the old one: {}", e.getMessage());
+            }
+          });
+    } catch (IllegalArgumentException e) {
+      LoggerFactory.getLogger(Main.class).warn("cannot handle SIGHUP: {}", e.getMessage());
     }
   }
 }

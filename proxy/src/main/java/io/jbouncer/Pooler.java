@@ -1,6 +1,8 @@
 package io.jbouncer;
 
 import io.jbouncer.auth.ClientAuthenticator;
+import io.jbouncer.auth.PassthroughKeys;
+import io.jbouncer.auth.ScramCache;
 import io.jbouncer.auth.UserList;
 import io.jbouncer.client.ClientConnection;
 import io.jbouncer.config.DatabaseSettings;
@@ -28,9 +30,12 @@ import java.net.SocketAddress;
 import java.security.SecureRandom;
 import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,18 +50,63 @@ public final class Pooler {
   static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
 
   private final Settings settings;
-  private final UserList userList;
+  private volatile UserList userList; // replaced whole by reloadAuthFile
   private final Transport transport;
   private final ConcurrentHashMap<PoolKey, Pool> pools = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, ClientConnection> cancelKeys = new ConcurrentHashMap<>();
   private final AtomicInteger clients = new AtomicInteger();
   private final AtomicLong ids = new AtomicLong();
   private final SecureRandom random = new SecureRandom();
+  private final ScramCache scramCache = new ScramCache();
+  private final byte[] mockScramKey = new byte[32];
+  private final ConcurrentHashMap<String, PassthroughKeys> passthrough = new ConcurrentHashMap<>();
+  private final ExecutorService authWorkers;
 
   Pooler(Settings settings, UserList userList, Transport transport) {
     this.settings = settings;
     this.userList = userList;
     this.transport = transport;
+    this.authWorkers = newAuthWorkers();
+    random.nextBytes(mockScramKey);
+  }
+
+  /**
+   * Threads for authentication work too slow for an event loop (PBKDF2): the loops hand it over and
+   * get the result back through their task queue.
+   */
+  private static ExecutorService newAuthWorkers() {
+    AtomicInteger n = new AtomicInteger();
+    int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    return Executors.newFixedThreadPool(
+        threads,
+        r -> {
+          Thread t = new Thread(r, "jbouncer-auth-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
+  public ExecutorService authWorkers() {
+    return authWorkers;
+  }
+
+  public ScramCache scramCache() {
+    return scramCache;
+  }
+
+  /** Remembers the keys a client's SCRAM login against {@code secret} proved, for server logins. */
+  public void rememberPassthroughKeys(String user, PassthroughKeys keys) {
+    passthrough.put(user, keys);
+  }
+
+  /** Pass-through keys for {@code user}, if a client proved them against this same secret. */
+  public @Nullable PassthroughKeys passthroughKeys(String user, String secret) {
+    PassthroughKeys keys = passthrough.get(user);
+    return keys != null && keys.secret().equals(secret) ? keys : null;
+  }
+
+  void shutdown() {
+    authWorkers.shutdownNow();
   }
 
   public Settings settings() {
@@ -82,7 +132,35 @@ public final class Pooler {
   }
 
   public ClientAuthenticator authenticatorFor(String user) {
-    return new ClientAuthenticator(settings.authType(), user, userList.secret(user));
+    String secret = userList.secret(user);
+    return new ClientAuthenticator(
+        this, ClientAuthenticator.methodFor(settings.authType(), secret), user, secret);
+  }
+
+  /**
+   * Re-reads {@code auth_file} if it changed and swaps it in whole: new logins see the new secrets,
+   * connected clients are not touched. A broken file is rejected and the old one stays in force.
+   *
+   * @return true if the file changed and was loaded
+   * @throws io.jbouncer.config.ConfigError if the new file is broken
+   */
+  public boolean reloadAuthFile() {
+    java.nio.file.Path file = settings.authFile();
+    if (file == null) {
+      return false;
+    }
+    UserList fresh = UserList.load(file);
+    if (fresh.sameAs(userList)) {
+      return false;
+    }
+    userList = fresh;
+    log.info("auth_file {} reloaded: {} users", file, fresh.size());
+    return true;
+  }
+
+  /** The per-process key that makes mock SCRAM salts stable per user and unguessable. */
+  public byte[] mockScramKey() {
+    return mockScramKey.clone();
   }
 
   // --- pools ---
@@ -106,8 +184,9 @@ public final class Pooler {
         firstNonNull(
             user != null ? user.poolSize() : null, database.poolSize(), settings.defaultPoolSize());
     String dbname = database.dbname() != null ? database.dbname() : key.database();
-    String password =
-        database.password() != null ? database.password() : userList.secret(key.user());
+    String forcedPassword = database.password();
+    Supplier<@Nullable String> password =
+        forcedPassword != null ? () -> forcedPassword : () -> userList.secret(key.user());
     log.info(
         "new pool {}: server database {} on {}:{}, pool_mode={}, pool_size={}",
         key,

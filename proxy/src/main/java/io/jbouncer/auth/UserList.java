@@ -45,6 +45,11 @@ public final class UserList {
     this.secrets = secrets;
   }
 
+  /** True when {@code other} holds exactly the same users and secrets (a reload changed nothing). */
+  public boolean sameAs(UserList other) {
+    return secrets.equals(other.secrets);
+  }
+
   /** No users: for {@code auth_type}s that need no file, or when {@code auth_file} is not set. */
   public static UserList empty() {
     return EMPTY;

@@ -379,6 +379,16 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** True until the welcome was sent (or the connection closed). */
+  public boolean isLoggingIn() {
+    return state == ClientState.LOGIN && !closing;
+  }
+
+  /** Logs why a login failed, with the detail the client is not told. */
+  public void logAuthFailure(String detail) {
+    log.info("{} login failed: {}", prefix(), detail);
+  }
+
   /** Authentication failed, or the pool cannot log in: FATAL and close. */
   public void failLogin(String message) {
     fatal(SqlState.PROTOCOL_VIOLATION, message);

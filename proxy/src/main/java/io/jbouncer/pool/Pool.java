@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +44,7 @@ public final class Pool {
   private final PoolMode poolMode;
   private final int poolSize;
   private final String serverDbname;
-  private final @Nullable String serverPassword;
+  private final Supplier<@Nullable String> serverPassword;
   private final ServerLauncher launcher;
   private final long loginRetryNanos;
 
@@ -69,7 +70,7 @@ public final class Pool {
       PoolMode poolMode,
       int poolSize,
       String serverDbname,
-      @Nullable String serverPassword,
+      Supplier<@Nullable String> serverPassword,
       long loginRetryNanos,
       ServerLauncher launcher) {
     this.key = key;
@@ -98,8 +99,12 @@ public final class Pool {
     return serverDbname;
   }
 
+  /**
+   * The password for server logins, looked up at each login: the database entry's, else the pool
+   * user's current auth_file secret (so a reloaded auth_file applies to the next login).
+   */
   public @Nullable String serverPassword() {
-    return serverPassword;
+    return serverPassword.get();
   }
 
   /**

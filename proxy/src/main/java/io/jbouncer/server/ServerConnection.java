@@ -1,6 +1,7 @@
 package io.jbouncer.server;
 
 import io.jbouncer.Pooler;
+import io.jbouncer.auth.PassthroughKeys;
 import io.jbouncer.auth.Secrets;
 import io.jbouncer.client.ClientConnection;
 import io.jbouncer.log.Conn;
@@ -459,13 +460,10 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
           loginFailed("server offered no supported SASL mechanism: " + sasl.mechanisms());
           return;
         }
-        if (secret == null || !Secrets.isPlain(secret)) {
-          loginFailed(
-              "cannot do SCRAM authentication: password is SCRAM secret but client authentication"
-                  + " did not provide SCRAM keys");
+        ScramClient exchange = scramClientFor(user, secret);
+        if (exchange == null) {
           return;
         }
-        ScramClient exchange = ScramClient.withPassword(secret);
         scram = exchange;
         send(
             new SaslInitialResponse(exchange.mechanism(), exchange.clientFirstMessage())
@@ -475,9 +473,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
           loginFailed("server sent SASL continue without a SASL exchange");
           return;
         }
-        send(
-            new SaslResponse(scram.clientFinalMessage(next.data()))
-                .encodeTo(channel.alloc().ioBuffer()));
+        continueScramOffLoop(scram, next.data());
       } else if (auth instanceof AuthenticationSaslFinal last) {
         if (scram == null) {
           loginFailed("server sent SASL final without a SASL exchange");
@@ -491,6 +487,55 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     } catch (ScramException e) {
       loginFailed("SCRAM authentication with server failed: " + e.getMessage());
     }
+  }
+
+  /** A SCRAM client for the stored password, or null after failing the login with the reason. */
+  private @Nullable ScramClient scramClientFor(String user, @Nullable String secret) {
+    if (secret == null || Secrets.isMd5(secret)) {
+      loginFailed(
+          "cannot do SCRAM authentication: no plain-text password or SCRAM secret for user "
+              + user);
+      return null;
+    }
+    if (Secrets.isPlain(secret)) {
+      return ScramClient.withPassword(secret, pooler.scramCache());
+    }
+    PassthroughKeys keys = pooler.passthroughKeys(user, secret);
+    if (keys == null) {
+      loginFailed(
+          "cannot do SCRAM authentication: password is SCRAM secret but client authentication did"
+              + " not provide SCRAM keys");
+      return null;
+    }
+    return ScramClient.withKeys(keys.clientKey(), keys.serverKey());
+  }
+
+  /**
+   * The client-final-message needs the SaltedPassword: PBKDF2 unless cached. It is computed on an
+   * auth worker; the reply goes out from this channel's event loop.
+   */
+  private void continueScramOffLoop(ScramClient exchange, byte[] serverFirst) {
+    EventLoop loop = channel.eventLoop();
+    pooler
+        .authWorkers()
+        .execute(
+            () -> {
+              byte[] reply;
+              try {
+                reply = exchange.clientFinalMessage(serverFirst);
+              } catch (ScramException e) {
+                loop.execute(
+                    () ->
+                        loginFailed("SCRAM authentication with server failed: " + e.getMessage()));
+                return;
+              }
+              loop.execute(
+                  () -> {
+                    if (!closed) {
+                      send(new SaslResponse(reply).encodeTo(channel.alloc().ioBuffer()));
+                    }
+                  });
+            });
   }
 
   private void send(ByteBuf message) {

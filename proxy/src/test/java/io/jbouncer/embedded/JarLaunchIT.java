@@ -121,6 +121,26 @@ class JarLaunchIT {
         assertThat(rs.next()).isTrue();
         assertThat(rs.getString(1) + "@" + rs.getString(2)).isEqualTo("demo@demo");
       }
+
+      // SIGHUP re-reads auth_file: the demo user's new password works for new logins
+      Files.writeString(Path.of(iniPath.group(1), "userlist.txt"), "\"demo\" \"rotated\"\n");
+      Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(demo.pid())).start();
+      assertThat(hup.waitFor(10, TimeUnit.SECONDS) && hup.exitValue() == 0).isTrue();
+      props.setProperty("password", "rotated");
+      String who = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (who == null && System.nanoTime() < deadline) {
+        try (java.sql.Connection c =
+                java.sql.DriverManager.getConnection(url + "?sslmode=disable", props);
+            java.sql.ResultSet rs = c.createStatement().executeQuery("select current_user")) {
+          rs.next();
+          who = rs.getString(1);
+        } catch (java.sql.SQLException notYet) {
+          Thread.sleep(100);
+        }
+      }
+      assertThat(who).as("login with the password from the reloaded auth_file").isEqualTo("demo");
+
       demo.destroy(); // SIGTERM
       assertThat(demo.waitFor(30, TimeUnit.SECONDS)).as("demo stops on SIGTERM").isTrue();
       assertThat(Path.of(iniPath.group(1))).as("the demo removes its files").doesNotExist();

@@ -110,6 +110,37 @@ class AuthIT {
   }
 
   @Test
+  void reloadedAuthFileAppliesToNewLoginsAndLeavesConnectedClientsAlone() throws Exception {
+    // the server password comes from the database entry, so only client logins use the userlist
+    String databases =
+        "rotating = host=127.0.0.1 port=${PGPORT} dbname=app user=md5_user password=md5_pass\n";
+    try (ProxyFixture proxy = ProxyFixture.start(dir, databases, "", ProxyFixture.USERLIST);
+        Connection connected = proxy.connect("md5_user", "md5_pass", "rotating")) {
+      java.nio.file.Files.writeString(
+          dir.resolve("userlist.txt"), ProxyFixture.USERLIST.replace("md5_pass", "rotated_pass"));
+      assertThat(proxy.bouncer().reloadAuthFile()).isTrue();
+      assertThat(proxy.bouncer().reloadAuthFile()).as("unchanged file: nothing to do").isFalse();
+
+      assertThatThrownBy(() -> proxy.connect("md5_user", "md5_pass", "rotating"))
+          .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"));
+      assertThat(scalar(connected.createStatement(), "select 'still here'"))
+          .isEqualTo("still here");
+      try (Connection fresh = proxy.connect("md5_user", "rotated_pass", "rotating")) {
+        assertThat(scalar(fresh.createStatement(), "select current_user")).isEqualTo("md5_user");
+      }
+
+      java.nio.file.Files.writeString(dir.resolve("userlist.txt"), "\"broken\n");
+      assertThatThrownBy(() -> proxy.bouncer().reloadAuthFile())
+          .isInstanceOf(io.jbouncer.config.ConfigError.class)
+          .hasMessageContaining("broken auth file");
+      try (Connection kept = proxy.connect("md5_user", "rotated_pass", "rotating")) {
+        assertThat(scalar(kept.createStatement(), "select 'old list kept'"))
+            .isEqualTo("old list kept");
+      }
+    }
+  }
+
+  @Test
   void serverRejectingThePasswordReachesTheClientAsTheServersError() throws Exception {
     // the userlist password authenticates the client but is wrong for PostgreSQL
     String userlist = "\"scram_user\" \"wrong_for_postgres\"\n\"md5_user\" \"md5_pass\"\n";

@@ -39,6 +39,7 @@ public final class ScramClient {
   }
 
   private final byte @Nullable [] preparedPassword;
+  private final SaltedPasswords saltedPasswords;
   private final byte @Nullable [] clientKey;
   private final byte @Nullable [] serverKey;
   private final String clientNonce;
@@ -48,11 +49,13 @@ public final class ScramClient {
 
   private ScramClient(
       byte @Nullable [] preparedPassword,
+      SaltedPasswords saltedPasswords,
       byte @Nullable [] clientKey,
       byte @Nullable [] serverKey,
       String username,
       String clientNonce) {
     this.preparedPassword = preparedPassword;
+    this.saltedPasswords = saltedPasswords;
     this.clientKey = clientKey;
     this.serverKey = serverKey;
     this.clientNonce = clientNonce;
@@ -61,7 +64,13 @@ public final class ScramClient {
 
   /** A client that proves it knows {@code password} (SASLprep-ed as PostgreSQL does). */
   public static ScramClient withPassword(String password) {
-    return withPassword(password, "", ScramSha256.nonce());
+    return withPassword(password, SaltedPasswords.COMPUTE);
+  }
+
+  /** The same, with the SaltedPassword taken from {@code saltedPasswords} (a cache, say). */
+  public static ScramClient withPassword(String password, SaltedPasswords saltedPasswords) {
+    return new ScramClient(
+        ScramSha256.saslPrep(password), saltedPasswords, null, null, "", ScramSha256.nonce());
   }
 
   /**
@@ -74,7 +83,8 @@ public final class ScramClient {
 
   /** For tests: a fixed user name (RFC 5802 sends one, PostgreSQL ignores it) and nonce. */
   static ScramClient withPassword(String password, String username, String clientNonce) {
-    return new ScramClient(ScramSha256.saslPrep(password), null, null, username, clientNonce);
+    return new ScramClient(
+        ScramSha256.saslPrep(password), SaltedPasswords.COMPUTE, null, null, username, clientNonce);
   }
 
   /** For tests: a fixed user name and nonce. */
@@ -82,7 +92,8 @@ public final class ScramClient {
       byte[] clientKey, byte[] serverKey, String username, String clientNonce) {
     requireKeyLength(clientKey, "ClientKey");
     requireKeyLength(serverKey, "ServerKey");
-    return new ScramClient(null, clientKey.clone(), serverKey.clone(), username, clientNonce);
+    return new ScramClient(
+        null, SaltedPasswords.COMPUTE, clientKey.clone(), serverKey.clone(), username, clientNonce);
   }
 
   public String mechanism() {
@@ -126,7 +137,7 @@ public final class ScramClient {
     byte[] serverKey = this.serverKey;
     if (clientKey == null || serverKey == null) {
       byte[] saltedPassword =
-          ScramSha256.saltedPassword(requireNonNull(preparedPassword), salt, iterations);
+          saltedPasswords.saltedPassword(requireNonNull(preparedPassword), salt, iterations);
       clientKey = ScramSha256.clientKey(saltedPassword);
       serverKey = ScramSha256.serverKey(saltedPassword);
     }

@@ -1,0 +1,85 @@
+package io.jbouncer.auth;
+
+import io.jbouncer.protocol.auth.SaltedPasswords;
+import io.jbouncer.protocol.auth.ScramSha256;
+import io.jbouncer.protocol.auth.ScramSecret;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * SaltedPasswords computed once per (password, salt, iterations): PBKDF2 at PostgreSQL's 4096
+ * iterations costs milliseconds of CPU, and a connection storm must not pay it per login. Keys are
+ * hashes of the password, never the password itself. Shared by every event loop and the auth
+ * workers, hence concurrent; bounded by clearing when it grows past {@link #MAX_ENTRIES} (entries
+ * are one per user and server salt, so this only triggers under abuse).
+ */
+public final class ScramCache implements SaltedPasswords {
+  static final int MAX_ENTRIES = 100_000;
+  private final ConcurrentHashMap<String, byte[]> salted = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Adhoc> adhoc = new ConcurrentHashMap<>();
+  private final SecureRandom random = new SecureRandom();
+
+  /** A user's ad-hoc secret and a hash of the password it was made from. */
+  private record Adhoc(String passwordHash, ScramSecret secret) {}
+
+  @Override
+  public byte[] saltedPassword(byte[] preparedPassword, byte[] salt, int iterations) {
+    String key = key(preparedPassword, salt, iterations);
+    byte[] cached = salted.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    byte[] computed = ScramSha256.saltedPassword(preparedPassword, salt, iterations);
+    if (salted.size() >= MAX_ENTRIES) {
+      salted.clear();
+    }
+    salted.put(key, computed);
+    return computed;
+  }
+
+  /**
+   * The SCRAM secret jbouncer authenticates a client against when the auth_file holds a plain-text
+   * password (PgBouncer's "ad-hoc" secret): random salt, {@code iterations}, derived once per user
+   * and password. Call it from an auth worker: the first call costs PBKDF2.
+   */
+  public ScramSecret adhocSecret(String user, String password, int iterations) {
+    String passwordHash =
+        Base64.getEncoder()
+            .encodeToString(ScramSha256.sha256(password.getBytes(StandardCharsets.UTF_8)));
+    Adhoc cached = adhoc.get(user);
+    if (cached != null
+        && cached.passwordHash().equals(passwordHash)
+        && cached.secret().iterations() == iterations) {
+      return cached.secret();
+    }
+    byte[] salt = new byte[ScramSha256.DEFAULT_SALT_LENGTH];
+    random.nextBytes(salt);
+    ScramSecret secret = ScramSecret.fromPassword(password, salt, iterations);
+    if (adhoc.size() >= MAX_ENTRIES) {
+      adhoc.clear();
+    }
+    adhoc.put(user, new Adhoc(passwordHash, secret));
+    return secret;
+  }
+
+  /** How many users have an ad-hoc secret (for tests). */
+  public int adhocSecrets() {
+    return adhoc.size();
+  }
+
+  /** How many SaltedPasswords are cached (for tests). */
+  public int size() {
+    return salted.size();
+  }
+
+  private static String key(byte[] preparedPassword, byte[] salt, int iterations) {
+    Base64.Encoder b64 = Base64.getEncoder();
+    return b64.encodeToString(ScramSha256.sha256(preparedPassword))
+        + "$"
+        + b64.encodeToString(salt)
+        + "$"
+        + iterations;
+  }
+}
