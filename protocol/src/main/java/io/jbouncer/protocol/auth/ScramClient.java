@@ -185,7 +185,9 @@ public final class ScramClient {
               + ")");
     }
     if (!ScramSha256.constantTimeEquals(signature, requireNonNull(expectedServerSignature))) {
-      throw new ScramException("server signature does not match: the server does not know the key");
+      throw new ScramException(
+          ScramException.Kind.AUTHENTICATION_FAILED,
+          "server signature does not match: the server does not know the key");
     }
     state = State.VERIFIED;
   }

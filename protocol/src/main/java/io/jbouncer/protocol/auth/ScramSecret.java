@@ -54,10 +54,7 @@ public record ScramSecret(int iterations, byte[] salt, byte[] storedKey, byte[] 
 
   /** Derives the secret PostgreSQL would store for {@code password}. Slow: runs PBKDF2. */
   public static ScramSecret fromPassword(String password, byte[] salt, int iterations) {
-    byte[] saltedPassword = ScramSha256.saltedPassword(password, salt, iterations);
-    byte[] clientKey = ScramSha256.clientKey(saltedPassword);
-    return new ScramSecret(
-        iterations, salt, ScramSha256.storedKey(clientKey), ScramSha256.serverKey(saltedPassword));
+    return ScramKeys.derive(password, salt, iterations).toSecret(salt, iterations);
   }
 
   /** The stored form, {@code SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>}. */

@@ -292,7 +292,7 @@ public final class ScramSha256 {
         || d == Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC;
   }
 
-  private static byte[] randomBytes(int n) {
+  static byte[] randomBytes(int n) {
     byte[] bytes = new byte[n];
     RANDOM.nextBytes(bytes);
     return bytes;
