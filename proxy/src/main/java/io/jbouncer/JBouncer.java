@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class JBouncer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JBouncer.class);
   private static final Set<AuthType> SUPPORTED_AUTH =
-      EnumSet.of(AuthType.ANY, AuthType.TRUST, AuthType.PLAIN, AuthType.MD5, AuthType.SCRAM_SHA_256);
+      EnumSet.of(
+          AuthType.ANY, AuthType.TRUST, AuthType.PLAIN, AuthType.MD5, AuthType.SCRAM_SHA_256);
 
   private final Pooler pooler;
   private final Transport transport;

@@ -236,6 +236,7 @@ public final class Main {
         return 1;
       }
       demo.jbouncer = jbouncer;
+      reloadAuthFileOnSighup(jbouncer);
       int port = jbouncer.localAddress().getPort();
       out.println();
       out.println("jbouncer demo is running:");

@@ -39,7 +39,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ClientAuthenticator {
   static final String PASSWORD_FAILED = "password authentication failed";
-  static final String SASL_FAILED = "SASL authentication failed";
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** The exchange to run; hba rules and auth_type map onto these. */
@@ -198,9 +197,7 @@ public final class ClientAuthenticator {
 
   private void onSaslInitial(ClientConnection client, SaslInitialResponse initial) {
     if (!ScramSha256.MECHANISM.equals(initial.mechanism())) {
-      client.fatal(
-          SqlState.PROTOCOL_VIOLATION,
-          "client selected an invalid SASL authentication mechanism");
+      client.fatal(SqlState.PROTOCOL_VIOLATION, ScramServer.INVALID_MECHANISM_MESSAGE);
       return;
     }
     byte[] clientFirst = initial.data() != null ? initial.data() : new byte[0];
@@ -238,7 +235,7 @@ public final class ClientAuthenticator {
             pooler.scramCache().adhocSecret(user, secret, pooler.settings().scramIterations()));
       }
     }
-    return ScramServer.mock(user, pooler.mockScramKey());
+    return ScramServer.mock(user, pooler.mockScramKey(), pooler.settings().scramIterations());
   }
 
   private void onSaslResponse(ClientConnection client, byte[] clientFinal) {
@@ -266,9 +263,14 @@ public final class ClientAuthenticator {
     client.authenticated();
   }
 
+  /**
+   * Every SCRAM failure looks the same to the client, wrong password, unknown user or malformed
+   * message alike; the log gets the reason. PgBouncer sends 08P01 here; we send 28P01 as PostgreSQL
+   * does, which drivers report as a wrong password.
+   */
   private void scramFailed(ClientConnection client, ScramException e) {
-    client.logAuthFailure("SCRAM: " + e.getMessage());
-    client.fatal(SqlState.INVALID_PASSWORD, SASL_FAILED);
+    client.logAuthFailure("SCRAM " + e.kind() + ": " + e.getMessage());
+    client.fatal(SqlState.INVALID_PASSWORD, ScramException.CLIENT_MESSAGE);
   }
 
   // --- helpers ---
@@ -282,8 +284,7 @@ public final class ClientAuthenticator {
   }
 
   /** Runs {@code work} on an auth worker and {@code then} with its result on the client's loop. */
-  private <T> void offLoop(
-      ClientConnection client, Supplier<T> work, Consumer<T> then) {
+  private <T> void offLoop(ClientConnection client, Supplier<T> work, Consumer<T> then) {
     EventLoop loop = client.eventLoop();
     pooler
         .authWorkers()

@@ -1,8 +1,8 @@
 package io.jbouncer.auth;
 
 import io.jbouncer.protocol.auth.SaltedPasswords;
-import io.jbouncer.protocol.auth.ScramSha256;
 import io.jbouncer.protocol.auth.ScramSecret;
+import io.jbouncer.protocol.auth.ScramSha256;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;

@@ -45,7 +45,9 @@ public final class UserList {
     this.secrets = secrets;
   }
 
-  /** True when {@code other} holds exactly the same users and secrets (a reload changed nothing). */
+  /**
+   * True when {@code other} holds exactly the same users and secrets (a reload changed nothing).
+   */
   public boolean sameAs(UserList other) {
     return secrets.equals(other.secrets);
   }

@@ -51,6 +51,11 @@ import org.slf4j.LoggerFactory;
 public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
 
+  /**
+   * PgBouncer's MAX_PASSWORD (65531) plus the frame header: longer password messages are refused.
+   */
+  static final int MAX_PASSWORD_FRAME = 65531 + Frames.HEADER_LENGTH;
+
   private final Pooler pooler;
   private final Settings settings;
   private final long id;
@@ -320,6 +325,14 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       ClientAuthenticator auth = authenticator;
       if (type == 'X') {
         channel().close();
+      } else if (type == 'p' && frame.readableBytes() > MAX_PASSWORD_FRAME) {
+        fatal(
+            SqlState.PROTOCOL_VIOLATION,
+            "password packet length: "
+                + frame.readableBytes()
+                + " (expected: <= "
+                + MAX_PASSWORD_FRAME
+                + ")");
       } else if (type == 'p' && auth != null && auth.expectsPassword()) {
         auth.onPassword(this, frame);
       } else if (auth != null && !auth.expectsPassword()) {

@@ -30,7 +30,8 @@ class ScramAuthIT {
   @BeforeAll
   static void roles() throws Exception {
     // PostgreSQL knows this role only by its SCRAM secret: no plain-text password exists anywhere
-    try (Connection c = TestPostgres.get().superuser(); Statement st = c.createStatement()) {
+    try (Connection c = TestPostgres.get().superuser();
+        Statement st = c.createStatement()) {
       st.execute(
           """
           do $$ begin
