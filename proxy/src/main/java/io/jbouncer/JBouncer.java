@@ -1,5 +1,6 @@
 package io.jbouncer;
 
+import io.jbouncer.auth.HbaRules;
 import io.jbouncer.auth.UserList;
 import io.jbouncer.client.ClientConnection;
 import io.jbouncer.config.AuthType;
@@ -34,7 +35,12 @@ public final class JBouncer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JBouncer.class);
   private static final Set<AuthType> SUPPORTED_AUTH =
       EnumSet.of(
-          AuthType.ANY, AuthType.TRUST, AuthType.PLAIN, AuthType.MD5, AuthType.SCRAM_SHA_256);
+          AuthType.ANY,
+          AuthType.TRUST,
+          AuthType.PLAIN,
+          AuthType.MD5,
+          AuthType.SCRAM_SHA_256,
+          AuthType.HBA);
 
   private final Pooler pooler;
   private final Transport transport;
@@ -68,7 +74,7 @@ public final class JBouncer implements AutoCloseable {
       throw new ConfigError(
           "auth_type "
               + settings.authType().iniName()
-              + " is not supported yet (supported: any, trust, plain, md5, scram-sha-256)");
+              + " is not supported yet (supported: any, trust, plain, md5, scram-sha-256, hba)");
     }
     UserList userList =
         settings.authFile() != null ? UserList.load(settings.authFile()) : UserList.empty();
@@ -77,7 +83,14 @@ public final class JBouncer implements AutoCloseable {
         settings.workerThreads() > 0
             ? settings.workerThreads()
             : Runtime.getRuntime().availableProcessors();
-    Pooler pooler = new Pooler(settings, userList, transport);
+    HbaRules hbaRules = null;
+    if (settings.authType() == AuthType.HBA) {
+      if (settings.authHbaFile() == null) {
+        throw new ConfigError("auth_type hba needs auth_hba_file");
+      }
+      hbaRules = HbaRules.load(settings.authHbaFile());
+    }
+    Pooler pooler = new Pooler(settings, userList, hbaRules, transport);
     EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory());
     ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);

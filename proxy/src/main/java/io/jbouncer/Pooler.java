@@ -1,10 +1,14 @@
 package io.jbouncer;
 
 import io.jbouncer.auth.ClientAuthenticator;
+import io.jbouncer.auth.HbaConnection;
+import io.jbouncer.auth.HbaRule;
+import io.jbouncer.auth.HbaRules;
 import io.jbouncer.auth.PassthroughKeys;
 import io.jbouncer.auth.ScramCache;
 import io.jbouncer.auth.UserList;
 import io.jbouncer.client.ClientConnection;
+import io.jbouncer.config.AuthType;
 import io.jbouncer.config.DatabaseSettings;
 import io.jbouncer.config.PoolMode;
 import io.jbouncer.config.Settings;
@@ -26,6 +30,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.ReferenceCountUtil;
+import java.net.InetAddress;
 import java.net.SocketAddress;
 import java.security.SecureRandom;
 import java.util.Collection;
@@ -51,6 +56,7 @@ public final class Pooler {
 
   private final Settings settings;
   private volatile UserList userList; // replaced whole by reloadAuthFile
+  private final @Nullable HbaRules hbaRules;
   private final Transport transport;
   private final ConcurrentHashMap<PoolKey, Pool> pools = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, ClientConnection> cancelKeys = new ConcurrentHashMap<>();
@@ -62,7 +68,8 @@ public final class Pooler {
   private final ConcurrentHashMap<String, PassthroughKeys> passthrough = new ConcurrentHashMap<>();
   private final ExecutorService authWorkers;
 
-  Pooler(Settings settings, UserList userList, Transport transport) {
+  Pooler(Settings settings, UserList userList, @Nullable HbaRules hbaRules, Transport transport) {
+    this.hbaRules = hbaRules;
     this.settings = settings;
     this.userList = userList;
     this.transport = transport;
@@ -131,10 +138,37 @@ public final class Pooler {
     return clients.get();
   }
 
-  public ClientAuthenticator authenticatorFor(String user) {
+  /**
+   * The authentication exchange for a client: by {@code auth_type}, or with {@code hba} by the
+   * first matching rule of {@code auth_hba_file} (no match rejects, as in PgBouncer).
+   */
+  public ClientAuthenticator authenticatorFor(
+      String user, String database, @Nullable InetAddress address) {
     String secret = userList.secret(user);
-    return new ClientAuthenticator(
-        this, ClientAuthenticator.methodFor(settings.authType(), secret), user, secret);
+    if (settings.authType() != AuthType.HBA) {
+      return new ClientAuthenticator(
+          this, ClientAuthenticator.methodFor(settings.authType(), secret), user, secret);
+    }
+    HbaRule rule =
+        hbaRules == null
+            ? null
+            : hbaRules.match(new HbaConnection(HbaConnection.Kind.HOST, address), database, user);
+    if (rule == null) {
+      log.info("no hba rule for user {} database {} from {}", user, database, address);
+      return new ClientAuthenticator(this, ClientAuthenticator.Method.REJECT, user, secret);
+    }
+    log.debug("{} applies to user {} database {}", rule, user, database);
+    ClientAuthenticator.Method method =
+        switch (rule.method()) {
+          case TRUST -> ClientAuthenticator.Method.TRUST;
+          case REJECT -> ClientAuthenticator.Method.REJECT;
+          case PASSWORD -> ClientAuthenticator.Method.PASSWORD;
+          case MD5 -> ClientAuthenticator.methodFor(AuthType.MD5, secret);
+          case SCRAM_SHA_256 -> ClientAuthenticator.Method.SCRAM;
+          // cert needs TLS and peer a unix socket, neither of which jbouncer has yet
+          case CERT, PEER, LDAP -> ClientAuthenticator.Method.REJECT;
+        };
+    return new ClientAuthenticator(this, method, user, secret);
   }
 
   /**

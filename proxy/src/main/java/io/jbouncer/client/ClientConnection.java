@@ -296,7 +296,12 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (settings.logConnections()) {
       log.info("{} login attempt: db={} user={} tls=no", prefix(), databaseName, user);
     }
-    ClientAuthenticator auth = pooler.authenticatorFor(user);
+    java.net.SocketAddress remote = channel().remoteAddress();
+    ClientAuthenticator auth =
+        pooler.authenticatorFor(
+            user,
+            databaseName,
+            remote instanceof java.net.InetSocketAddress inet ? inet.getAddress() : null);
     authenticator = auth;
     auth.start(this);
   }
