@@ -221,7 +221,7 @@ public final class Main {
               + "listen_port = "
               + demoPort()
               + "\n"
-              + "auth_type = md5\n" // scram-sha-256 for clients arrives with the auth issue
+              + "auth_type = scram-sha-256\n"
               + "auth_file = "
               + userlist
               + "\n"
