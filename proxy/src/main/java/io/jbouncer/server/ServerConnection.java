@@ -1,33 +1,15 @@
 package io.jbouncer.server;
 
 import io.jbouncer.Pooler;
-import io.jbouncer.auth.PassthroughKeys;
-import io.jbouncer.auth.Secrets;
 import io.jbouncer.client.ClientConnection;
 import io.jbouncer.log.Conn;
 import io.jbouncer.pool.Pool;
 import io.jbouncer.protocol.Frames;
 import io.jbouncer.protocol.SqlState;
-import io.jbouncer.protocol.auth.Md5Password;
-import io.jbouncer.protocol.auth.ScramClient;
-import io.jbouncer.protocol.auth.ScramException;
-import io.jbouncer.protocol.auth.ScramSha256;
-import io.jbouncer.protocol.backend.Authentication;
-import io.jbouncer.protocol.backend.AuthenticationCleartextPassword;
-import io.jbouncer.protocol.backend.AuthenticationMd5Password;
-import io.jbouncer.protocol.backend.AuthenticationOk;
-import io.jbouncer.protocol.backend.AuthenticationSasl;
-import io.jbouncer.protocol.backend.AuthenticationSaslContinue;
-import io.jbouncer.protocol.backend.AuthenticationSaslFinal;
-import io.jbouncer.protocol.backend.AuthenticationUnsupported;
-import io.jbouncer.protocol.backend.BackendKeyData;
 import io.jbouncer.protocol.backend.ErrorResponse;
 import io.jbouncer.protocol.backend.ParameterStatus;
 import io.jbouncer.protocol.backend.ReadyForQuery;
-import io.jbouncer.protocol.frontend.PasswordMessage;
 import io.jbouncer.protocol.frontend.Query;
-import io.jbouncer.protocol.frontend.SaslInitialResponse;
-import io.jbouncer.protocol.frontend.SaslResponse;
 import io.jbouncer.protocol.frontend.Startup;
 import io.jbouncer.protocol.frontend.Terminate;
 import io.netty.buffer.ByteBuf;
@@ -71,7 +53,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   private final long createdNanos = System.nanoTime();
 
   // login
-  private @Nullable ScramClient scram;
+  private @Nullable BackendLogin login;
   private int processId;
   private int secretKey;
   private final Map<String, String> parameters = new HashMap<>();
@@ -405,141 +387,35 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   // --- login ---
 
   private void onLoginFrame(ByteBuf frame) {
-    switch (Frames.type(frame)) {
-      case 'R' -> onAuthentication(Authentication.decode(frame));
-      case 'S' -> {
-        ParameterStatus status = ParameterStatus.decode(frame);
-        parameters.put(status.name(), status.value());
-      }
-      case 'K' -> {
-        BackendKeyData key = BackendKeyData.decode(frame);
-        processId = key.processId();
-        secretKey = key.secretKey();
-      }
-      case 'E' -> {
-        ErrorResponse error = ErrorResponse.decode(frame);
-        log.warn(
-            "{} closing because: login failed: {} {}", prefix(), error.code(), error.message());
-        failLogin(frame.retainedDuplicate(), error.message());
-      }
-      case 'Z' -> {
-        log.debug("{} login ok, server process {}", prefix(), processId);
-        state = ServerState.ACTIVE; // the pool moves it to idle or to a waiting client
-        pool.loggedIn(this, parameters);
-      }
-      default -> {} // NoticeResponse and NegotiateProtocolVersion need no answer during login
-    }
-  }
+    BackendLogin conversation = login;
+    if (conversation == null) {
+      conversation =
+          new BackendLogin(
+              pooler,
+              channel,
+              pool.key().user(),
+              pool.serverPassword(),
+              new BackendLogin.Outcome() {
+                @Override
+                public void ready(BackendLogin done) {
+                  processId = done.processId();
+                  secretKey = done.secretKey();
+                  parameters.putAll(done.parameters());
+                  login = null;
+                  log.debug("{} login ok, server process {}", prefix(), processId);
+                  state = ServerState.ACTIVE; // the pool moves it to idle or a waiting client
+                  pool.loggedIn(ServerConnection.this, parameters);
+                }
 
-  private void onAuthentication(Authentication auth) {
-    String user = pool.key().user();
-    @Nullable String secret = pool.serverPassword();
-    try {
-      if (auth instanceof AuthenticationOk) {
-        return;
-      } else if (auth instanceof AuthenticationCleartextPassword) {
-        if (secret == null || !Secrets.isPlain(secret)) {
-          loginFailed(
-              "cannot do cleartext password authentication: no plain-text password for user "
-                  + user);
-          return;
-        }
-        send(PasswordMessage.ofPassword(secret).encodeTo(channel.alloc().ioBuffer()));
-      } else if (auth instanceof AuthenticationMd5Password md5) {
-        if (secret == null || Secrets.isScram(secret)) {
-          loginFailed("cannot do MD5 authentication: no password or MD5 hash for user " + user);
-          return;
-        }
-        String response =
-            Secrets.isMd5(secret)
-                ? Md5Password.saltedResponse(secret, md5.salt())
-                : Md5Password.clientResponse(user, secret, md5.salt());
-        send(PasswordMessage.ofPassword(response).encodeTo(channel.alloc().ioBuffer()));
-      } else if (auth instanceof AuthenticationSasl sasl) {
-        if (!sasl.mechanisms().contains(ScramSha256.MECHANISM)) {
-          loginFailed("server offered no supported SASL mechanism: " + sasl.mechanisms());
-          return;
-        }
-        ScramClient exchange = scramClientFor(user, secret);
-        if (exchange == null) {
-          return;
-        }
-        scram = exchange;
-        send(
-            new SaslInitialResponse(exchange.mechanism(), exchange.clientFirstMessage())
-                .encodeTo(channel.alloc().ioBuffer()));
-      } else if (auth instanceof AuthenticationSaslContinue next) {
-        if (scram == null) {
-          loginFailed("server sent SASL continue without a SASL exchange");
-          return;
-        }
-        continueScramOffLoop(scram, next.data());
-      } else if (auth instanceof AuthenticationSaslFinal last) {
-        if (scram == null) {
-          loginFailed("server sent SASL final without a SASL exchange");
-          return;
-        }
-        scram.verifyServerFinal(last.data());
-        scram = null;
-      } else if (auth instanceof AuthenticationUnsupported other) {
-        loginFailed("unsupported authentication method requested by server: " + other.code());
-      }
-    } catch (ScramException e) {
-      loginFailed("SCRAM authentication with server failed: " + e.getMessage());
+                @Override
+                public void failed(ByteBuf errorFrame, String message) {
+                  log.warn("{} closing because: login failed: {}", prefix(), message);
+                  failLogin(errorFrame, message);
+                }
+              });
+      login = conversation;
     }
-  }
-
-  /** A SCRAM client for the stored password, or null after failing the login with the reason. */
-  private @Nullable ScramClient scramClientFor(String user, @Nullable String secret) {
-    if (secret == null || Secrets.isMd5(secret)) {
-      loginFailed(
-          "cannot do SCRAM authentication: no plain-text password or SCRAM secret for user "
-              + user);
-      return null;
-    }
-    if (Secrets.isPlain(secret)) {
-      return ScramClient.withPassword(secret, pooler.scramCache());
-    }
-    PassthroughKeys keys = pooler.passthroughKeys(user, secret);
-    if (keys == null) {
-      loginFailed(
-          "cannot do SCRAM authentication: password is SCRAM secret but client authentication did"
-              + " not provide SCRAM keys");
-      return null;
-    }
-    return ScramClient.withKeys(keys.clientKey(), keys.serverKey());
-  }
-
-  /**
-   * The client-final-message needs the SaltedPassword: PBKDF2 unless cached. It is computed on an
-   * auth worker; the reply goes out from this channel's event loop.
-   */
-  private void continueScramOffLoop(ScramClient exchange, byte[] serverFirst) {
-    EventLoop loop = channel.eventLoop();
-    pooler
-        .authWorkers()
-        .execute(
-            () -> {
-              byte[] reply;
-              try {
-                reply = exchange.clientFinalMessage(serverFirst);
-              } catch (ScramException e) {
-                loop.execute(
-                    () ->
-                        loginFailed("SCRAM authentication with server failed: " + e.getMessage()));
-                return;
-              }
-              loop.execute(
-                  () -> {
-                    if (!closed) {
-                      send(new SaslResponse(reply).encodeTo(channel.alloc().ioBuffer()));
-                    }
-                  });
-            });
-  }
-
-  private void send(ByteBuf message) {
-    channel.writeAndFlush(message);
+    conversation.onFrame(frame);
   }
 
   private void loginFailed(String message) {
