@@ -93,6 +93,7 @@ public final class JBouncer implements AutoCloseable {
     Pooler pooler = new Pooler(settings, userList, hbaRules, transport);
     EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory());
+    pooler.useEventLoops(workers);
     ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     ServerBootstrap bootstrap =
         new ServerBootstrap()

@@ -18,6 +18,7 @@ import io.jbouncer.pool.Pool;
 import io.jbouncer.pool.PoolKey;
 import io.jbouncer.protocol.PgFrameDecoder;
 import io.jbouncer.protocol.frontend.CancelRequest;
+import io.jbouncer.server.AuthQuery;
 import io.jbouncer.server.ServerConnection;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -28,12 +29,14 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.SocketAddress;
 import java.security.SecureRandom;
 import java.util.Collection;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -57,6 +60,9 @@ public final class Pooler {
   private final Settings settings;
   private volatile UserList userList; // replaced whole by reloadAuthFile
   private final @Nullable HbaRules hbaRules;
+  private final ConcurrentHashMap<String, String> dynamicSecrets = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, AuthQuery> authQueries = new ConcurrentHashMap<>();
+  private volatile EventLoopGroup authLoop;
   private final Transport transport;
   private final ConcurrentHashMap<PoolKey, Pool> pools = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, ClientConnection> cancelKeys = new ConcurrentHashMap<>();
@@ -113,6 +119,7 @@ public final class Pooler {
   }
 
   void shutdown() {
+    authQueries.values().forEach(AuthQuery::close);
     authWorkers.shutdownNow();
   }
 
@@ -144,7 +151,67 @@ public final class Pooler {
    */
   public ClientAuthenticator authenticatorFor(
       String user, String database, @Nullable InetAddress address) {
+    return authenticatorFor(user, database, address, userList.secret(user));
+  }
+
+  /**
+   * The authentication exchange for a client, once its secret is known: from auth_file, or for
+   * users missing there and a configured {@code auth_user}, from {@code auth_query} (PgBouncer's
+   * dynamic users, remembered for this user's server logins). Completes at once without auth_query.
+   */
+  public CompletableFuture<ClientAuthenticator> authenticate(
+      String user, String databaseName, DatabaseSettings database, @Nullable InetAddress address) {
     String secret = userList.secret(user);
+    String authUser = database.authUser() != null ? database.authUser() : settings.authUser();
+    if (secret != null || authUser == null || settings.authType() == AuthType.ANY) {
+      return CompletableFuture.completedFuture(
+          authenticatorFor(user, databaseName, address, secret));
+    }
+    return authQueryFor(databaseName, database, authUser)
+        .lookup(user)
+        .thenApply(
+            found -> {
+              if (found.secret() != null) {
+                dynamicSecrets.put(user, found.secret());
+              }
+              return authenticatorFor(user, databaseName, address, found.secret());
+            });
+  }
+
+  private AuthQuery authQueryFor(String databaseName, DatabaseSettings database, String authUser) {
+    String authDbname =
+        database.authDbname() != null ? database.authDbname() : settings.authDbname();
+    DatabaseSettings target = database;
+    String targetName = databaseName;
+    if (authDbname != null) {
+      DatabaseSettings named = settings.databases().get(authDbname);
+      if (named == null) {
+        throw new io.jbouncer.config.ConfigError("auth_dbname " + authDbname + " is not in [databases]");
+      }
+      target = named;
+      targetName = authDbname;
+    }
+    String serverDbname = target.dbname() != null ? target.dbname() : targetName;
+    String query = database.authQuery() != null ? database.authQuery() : settings.authQuery();
+    DatabaseSettings server = target;
+    String password =
+        userList.secret(authUser) != null ? userList.secret(authUser) : server.password();
+    return authQueries.computeIfAbsent(
+        serverDbname + "\0" + authUser + "\0" + query,
+        key ->
+            new AuthQuery(
+                this,
+                authLoop.next(),
+                serverHost(server),
+                server.port(),
+                serverDbname,
+                authUser,
+                password,
+                query));
+  }
+
+  private ClientAuthenticator authenticatorFor(
+      String user, String database, @Nullable InetAddress address, @Nullable String secret) {
     if (settings.authType() != AuthType.HBA) {
       return new ClientAuthenticator(
           this, ClientAuthenticator.methodFor(settings.authType(), secret), user, secret);
@@ -192,6 +259,21 @@ public final class Pooler {
     return true;
   }
 
+  /** A user's secret: auth_file first, else what auth_query found for it. */
+  private @Nullable String secretOf(String user) {
+    String secret = userList.secret(user);
+    return secret != null ? secret : dynamicSecrets.get(user);
+  }
+
+  /** The event loops auth_query connections live on; set once the loops exist. */
+  void useEventLoops(EventLoopGroup loops) {
+    this.authLoop = loops;
+  }
+
+  public Transport transport() {
+    return transport;
+  }
+
   /** The per-process key that makes mock SCRAM salts stable per user and unguessable. */
   public byte[] mockScramKey() {
     return mockScramKey.clone();
@@ -220,7 +302,7 @@ public final class Pooler {
     String dbname = database.dbname() != null ? database.dbname() : key.database();
     String forcedPassword = database.password();
     Supplier<@Nullable String> password =
-        forcedPassword != null ? () -> forcedPassword : () -> userList.secret(key.user());
+        forcedPassword != null ? () -> forcedPassword : () -> secretOf(key.user());
     log.info(
         "new pool {}: server database {} on {}:{}, pool_mode={}, pool_size={}",
         key,

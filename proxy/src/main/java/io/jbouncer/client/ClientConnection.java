@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -297,11 +298,36 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       log.info("{} login attempt: db={} user={} tls=no", prefix(), databaseName, user);
     }
     java.net.SocketAddress remote = channel().remoteAddress();
-    ClientAuthenticator auth =
-        pooler.authenticatorFor(
+    CompletableFuture<ClientAuthenticator> auth =
+        pooler.authenticate(
             user,
             databaseName,
+            database,
             remote instanceof java.net.InetSocketAddress inet ? inet.getAddress() : null);
+    ClientAuthenticator ready = auth.getNow(null);
+    if (ready != null) {
+      startAuthentication(ready); // no auth_query: no hop
+      return;
+    }
+    auth.whenComplete(
+        (authenticator, failure) ->
+            eventLoop()
+                .execute(
+                    () -> {
+                      if (failure != null) {
+                        Throwable cause =
+                            failure instanceof java.util.concurrent.CompletionException
+                                    && failure.getCause() != null
+                                ? failure.getCause()
+                                : failure;
+                        fatal(SqlState.PROTOCOL_VIOLATION, "auth_query failed: " + cause.getMessage());
+                      } else if (isLoggingIn()) {
+                        startAuthentication(authenticator);
+                      }
+                    }));
+  }
+
+  private void startAuthentication(ClientAuthenticator auth) {
     authenticator = auth;
     auth.start(this);
   }
