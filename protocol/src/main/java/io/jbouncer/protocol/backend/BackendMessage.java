@@ -13,11 +13,13 @@ public sealed interface BackendMessage
     permits Authentication,
         BackendKeyData,
         CommandComplete,
+        DataRow,
         ErrorResponse,
         NegotiateProtocolVersion,
         NoticeResponse,
         ParameterStatus,
-        ReadyForQuery {
+        ReadyForQuery,
+        RowDescription {
 
   /** Writes the whole frame, type byte and length included, and returns {@code out}. */
   ByteBuf encodeTo(ByteBuf out);

@@ -7,12 +7,18 @@ import io.netty.buffer.ByteBuf;
  * href="https://www.postgresql.org/docs/current/protocol-message-formats.html">message formats</a>.
  */
 public sealed interface FrontendMessage
-    permits CancelRequest,
+    permits Bind,
+        CancelRequest,
+        Describe,
+        Execute,
+        Flush,
+        Parse,
         PasswordMessage,
         Query,
         SaslInitialResponse,
         SaslResponse,
         Startup,
+        Sync,
         Terminate {
 
   /**
