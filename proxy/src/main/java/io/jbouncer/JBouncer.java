@@ -188,9 +188,9 @@ public final class JBouncer implements AutoCloseable {
     for (Pool pool : pooler.pools()) {
       pool.closeIdle("shutting down");
     }
+    pooler.shutdown(); // auth_query connections close on the loops: before they stop
     acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
-    pooler.shutdown();
     log.info("shutdown complete");
   }
 }

@@ -186,7 +186,8 @@ public final class Pooler {
     if (authDbname != null) {
       DatabaseSettings named = settings.databases().get(authDbname);
       if (named == null) {
-        throw new io.jbouncer.config.ConfigError("auth_dbname " + authDbname + " is not in [databases]");
+        throw new io.jbouncer.config.ConfigError(
+            "auth_dbname " + authDbname + " is not in [databases]");
       }
       target = named;
       targetName = authDbname;

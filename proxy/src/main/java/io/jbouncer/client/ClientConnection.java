@@ -320,7 +320,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
                                     && failure.getCause() != null
                                 ? failure.getCause()
                                 : failure;
-                        fatal(SqlState.PROTOCOL_VIOLATION, "auth_query failed: " + cause.getMessage());
+                        fatal(
+                            SqlState.PROTOCOL_VIOLATION,
+                            "auth_query failed: " + cause.getMessage());
                       } else if (isLoggingIn()) {
                         startAuthentication(authenticator);
                       }

@@ -204,8 +204,8 @@ public final class AuthQuery {
         switch (Frames.type(frame)) {
           case 'D' -> {
             DataRow row = DataRow.decode(frame);
-            if (row.values().size() != 2) {
-              error = "auth_query must return 2 columns, got " + row.values().size();
+            if (row.size() != 2) {
+              error = "auth_query must return 2 columns, got " + row.size();
             } else if (!rowSeen) {
               rowSeen = true;
               found = row.text(1);

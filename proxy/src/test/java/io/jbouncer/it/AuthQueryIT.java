@@ -62,12 +62,14 @@ class AuthQueryIT {
   @Test
   void failingAuthQueryIsAClearErrorNotAHang() throws Exception {
     try (ProxyFixture proxy = withAuthQuery("auth_query = SELECT nonsense FROM nowhere\n");
-        Connection bystander = proxy.connect("postgres", TestPostgres.get().superuserPassword(), "app")) {
+        Connection bystander =
+            proxy.connect("postgres", TestPostgres.get().superuserPassword(), "app")) {
       assertThatThrownBy(() -> proxy.connect("md5_user", "md5_pass", "app"))
           .isInstanceOf(SQLException.class)
           .hasMessageContaining("auth_query failed")
           .hasMessageContaining("nowhere");
-      assertThat(scalar(bystander.createStatement(), "select 'unaffected'")).isEqualTo("unaffected");
+      assertThat(scalar(bystander.createStatement(), "select 'unaffected'"))
+          .isEqualTo("unaffected");
     }
   }
 }

@@ -59,6 +59,43 @@ class ClientToolsIT {
     }
   }
 
+  @org.junit.jupiter.params.ParameterizedTest(name = "auth_type {0}")
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"scram-sha-256", "md5", "plain", "trust", "hba", "auth_query"})
+  void psqlLogsInWithEachAuthType(String authType) throws Exception {
+    assumeTrue(onPath("psql"), "psql is not installed");
+    String userlist = ProxyFixture.USERLIST;
+    String settings = "auth_type = " + authType + "\n";
+    if (authType.equals("hba")) {
+      Files.writeString(dir.resolve("hba.conf"), "host all all 127.0.0.1/32 scram-sha-256\n");
+      settings += "auth_hba_file = hba.conf\n";
+    } else if (authType.equals("auth_query")) {
+      userlist = "\"postgres\" \"" + TestPostgres.get().superuserPassword() + "\"\n";
+      settings = "auth_type = md5\nauth_user = postgres\n";
+    }
+    try (ProxyFixture proxy =
+        ProxyFixture.start(dir, ProxyFixture.defaultDatabases(), settings, userlist)) {
+      Result r =
+          run(
+              Map.of("PGPASSWORD", "scram_pass"),
+              "psql",
+              "-X",
+              "-At",
+              "-h",
+              "127.0.0.1",
+              "-p",
+              String.valueOf(proxy.port()),
+              "-U",
+              "scram_user",
+              "-d",
+              "app",
+              "-c",
+              "select current_user");
+      assertThat(r.exitCode()).as(r.output()).isZero();
+      assertThat(r.output().trim()).isEqualTo("scram_user");
+    }
+  }
+
   @Test
   void pgbenchTpcbInTransactionModeHasNoFailuresAndRespectsPoolSize() throws Exception {
     assumeTrue(onPath("pgbench"), "pgbench is not installed");

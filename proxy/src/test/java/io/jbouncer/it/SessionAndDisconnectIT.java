@@ -88,6 +88,35 @@ class SessionAndDisconnectIT {
   }
 
   @Test
+  void usersSectionOverridesPoolModeAndPoolSize() throws Exception {
+    String databases =
+        ProxyFixture.defaultDatabases() + "\n[users]\nmd5_user = pool_mode=session pool_size=1\n";
+    try (ProxyFixture proxy =
+        ProxyFixture.start(dir, databases, "default_pool_size = 5\n", ProxyFixture.USERLIST)) {
+      Connection a = proxy.connect("md5_user", "md5_pass", "app");
+      Statement sa = a.createStatement();
+      sa.execute("set work_mem = '5MB'");
+      int pid = pid(sa);
+      // b's first statement (pgjdbc's own SET application_name after login) needs a server
+      java.util.concurrent.CompletableFuture<Integer> b =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                try (Connection second = proxy.connect("md5_user", "md5_pass", "app")) {
+                  return pid(second.createStatement());
+                } catch (java.sql.SQLException e) {
+                  return -1;
+                }
+              });
+      assertThat(scalar(sa, "show work_mem")).as("session mode from [users]").isEqualTo("5MB");
+      assertThat(pid(sa)).isEqualTo(pid);
+      Thread.sleep(300);
+      assertThat(b).as("pool_size=1 from [users]: b waits for a's session").isNotDone();
+      a.close();
+      assertThat(b.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(pid);
+    }
+  }
+
+  @Test
   void transactionModeReusesServersAcrossTransactions() throws Exception {
     try (ProxyFixture proxy = ProxyFixture.start(dir, "default_pool_size = 1\n");
         Connection a = proxy.connect();
