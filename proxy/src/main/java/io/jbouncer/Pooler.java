@@ -16,6 +16,7 @@ import io.jbouncer.config.UserSettings;
 import io.jbouncer.net.Transport;
 import io.jbouncer.pool.Pool;
 import io.jbouncer.pool.PoolKey;
+import io.jbouncer.pool.ServerLimit;
 import io.jbouncer.protocol.PgFrameDecoder;
 import io.jbouncer.protocol.frontend.CancelRequest;
 import io.jbouncer.server.AuthQuery;
@@ -35,7 +36,9 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.SocketAddress;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -65,6 +68,8 @@ public final class Pooler {
   private volatile EventLoopGroup authLoop;
   private final Transport transport;
   private final ConcurrentHashMap<PoolKey, Pool> pools = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ServerLimit> userLimits = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ServerLimit> dbLimits = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, ClientConnection> cancelKeys = new ConcurrentHashMap<>();
   private final AtomicInteger clients = new AtomicInteger();
   private final AtomicLong ids = new AtomicLong();
@@ -312,6 +317,23 @@ public final class Pooler {
         database.port(),
         mode.iniName(),
         size);
+    List<ServerLimit> limits = new ArrayList<>(2);
+    int maxUser =
+        user != null && user.maxUserConnections() > 0
+            ? user.maxUserConnections()
+            : settings.maxUserConnections();
+    if (maxUser > 0) {
+      limits.add(
+          userLimits.computeIfAbsent(
+              key.user(), u -> new ServerLimit("max_user_connections", u, maxUser)));
+    }
+    int maxDb =
+        database.maxDbConnections() > 0 ? database.maxDbConnections() : settings.maxDbConnections();
+    if (maxDb > 0) {
+      limits.add(
+          dbLimits.computeIfAbsent(
+              key.database(), d -> new ServerLimit("max_db_connections", d, maxDb)));
+    }
     return new Pool(
         key,
         database,
@@ -320,6 +342,7 @@ public final class Pooler {
         dbname,
         password,
         settings.serverLoginRetry().toNanos(),
+        limits,
         this::launch);
   }
 

@@ -47,6 +47,7 @@ public final class Pool {
   private final Supplier<@Nullable String> serverPassword;
   private final ServerLauncher launcher;
   private final long loginRetryNanos;
+  private final List<ServerLimit> limits;
 
   private final ReentrantLock lock = new ReentrantLock();
   // guarded by lock
@@ -56,6 +57,8 @@ public final class Pool {
   private int serverCount;
   private int loginsInFlight;
   private long lastLoginFailureNanos;
+  private @Nullable ServerLimit blockedBy;
+  private boolean slotsGivenBack;
   private @Nullable String lastLoginError;
   private volatile @Nullable Map<String, String> welcomeParameters;
 
@@ -72,6 +75,7 @@ public final class Pool {
       String serverDbname,
       Supplier<@Nullable String> serverPassword,
       long loginRetryNanos,
+      List<ServerLimit> limits,
       ServerLauncher launcher) {
     this.key = key;
     this.database = database;
@@ -80,7 +84,11 @@ public final class Pool {
     this.serverDbname = serverDbname;
     this.serverPassword = serverPassword;
     this.loginRetryNanos = loginRetryNanos;
+    this.limits = List.copyOf(limits);
     this.launcher = launcher;
+    for (ServerLimit limit : this.limits) {
+      limit.join(this);
+    }
   }
 
   public PoolKey key() {
@@ -190,13 +198,16 @@ public final class Pool {
   public void release(ServerConnection server) {
     @Nullable ClientConnection next;
     @Nullable EventLoop launchOn = null;
+    boolean evict = false;
     lock.lock();
     try {
       if (server.isClosed()) {
         return;
       }
       next = takeWaiter(server.eventLoop());
-      if (next == null) {
+      if (next == null && limits.stream().anyMatch(limit -> limit.othersWaiting(this))) {
+        evict = true; // another pool under a shared cap has clients waiting for room
+      } else if (next == null) {
         server.markIdle();
         idle.addFirst(server);
       } else {
@@ -205,6 +216,10 @@ public final class Pool {
       }
     } finally {
       lock.unlock();
+    }
+    if (evict) {
+      server.close("evicted (a shared server cap is reached and another pool waits)");
+      return;
     }
     if (next != null) {
       handOver(next, server);
@@ -242,11 +257,13 @@ public final class Pool {
    */
   public void loginFailed(ServerConnection server, ByteBuf errorFrame, String message) {
     List<ClientConnection> failed = new ArrayList<>();
+    boolean uncounted = false;
     try {
       lock.lock();
       try {
         loginsInFlight--;
-        if (server.uncount()) {
+        uncounted = server.uncount();
+        if (uncounted) {
           serverCount--;
         }
         lastLoginFailureNanos = System.nanoTime();
@@ -267,15 +284,20 @@ public final class Pool {
     } finally {
       errorFrame.release();
     }
+    if (uncounted) {
+      limits.forEach(ServerLimit::release);
+    }
   }
 
   /** A server connection closed; idempotent. */
   public void remove(ServerConnection server) {
     @Nullable EventLoop launchOn = null;
+    boolean uncounted;
     lock.lock();
     try {
       idle.remove(server);
-      if (server.uncount()) {
+      uncounted = server.uncount();
+      if (uncounted) {
         serverCount--;
       }
       ClientConnection first = waiting.peekFirst();
@@ -285,7 +307,43 @@ public final class Pool {
     } finally {
       lock.unlock();
     }
+    if (uncounted) {
+      limits.forEach(ServerLimit::release);
+    }
     launch(launchOn);
+  }
+
+  /** Room under a shared cap was freed: open a server if clients still wait. */
+  void roomFreed() {
+    @Nullable EventLoop launchOn = null;
+    lock.lock();
+    try {
+      ClientConnection first = waiting.peekFirst();
+      if (first != null) {
+        launchOn = launchIfNeeded(first.eventLoop());
+      } else if (!awaitingWelcome.isEmpty()) {
+        launchOn = launchIfNeeded(awaitingWelcome.get(0).eventLoop());
+      }
+    } finally {
+      lock.unlock();
+    }
+    launch(launchOn);
+  }
+
+  /** Closes the least recently used idle server, if any, to make room for another pool. */
+  boolean evictOneIdle(String why) {
+    ServerConnection victim;
+    lock.lock();
+    try {
+      victim = idle.pollLast();
+    } finally {
+      lock.unlock();
+    }
+    if (victim == null) {
+      return false;
+    }
+    victim.close("evicted (" + why + ")");
+    return true;
   }
 
   /** Closes every idle server, e.g. on shutdown. */
@@ -327,6 +385,24 @@ public final class Pool {
     if (loop != null) {
       log.debug("{}: launching new server connection", key);
       launcher.launch(this, loop);
+      return;
+    }
+    ServerLimit blocked;
+    boolean poke;
+    lock.lock();
+    try {
+      blocked = blockedBy;
+      blockedBy = null;
+      poke = slotsGivenBack;
+      slotsGivenBack = false;
+    } finally {
+      lock.unlock();
+    }
+    if (poke) {
+      limits.forEach(ServerLimit::pokeWaiting); // slots given back while we held our lock
+    }
+    if (blocked != null) {
+      blocked.makeRoomFor(this);
     }
   }
 
@@ -338,6 +414,16 @@ public final class Pool {
     boolean room = poolSize == 0 || serverCount < poolSize;
     if (!demand || !room || loginsInFlight > 0 || failingFast() != null) {
       return null;
+    }
+    for (int i = 0; i < limits.size(); i++) {
+      if (!limits.get(i).tryReserve()) {
+        for (int j = 0; j < i; j++) {
+          limits.get(j).unreserve();
+          slotsGivenBack = true;
+        }
+        blockedBy = limits.get(i);
+        return null;
+      }
     }
     loginsInFlight++;
     serverCount++;
