@@ -119,4 +119,30 @@ public final class Frames {
         ? String.valueOf(type)
         : String.format("\\x%02x", (int) type);
   }
+
+  /**
+   * Reads an int32 length and that many bytes, as DataRow columns and Bind parameters are sent;
+   * length -1 is NULL.
+   *
+   * @param what names the value in the error, e.g. {@code "DataRow column 3"}
+   * @throws ProtocolException if the length is missing, below -1 or past the end of {@code body}
+   */
+  public static byte @org.jspecify.annotations.Nullable [] readLengthPrefixed(
+      ByteBuf body, String what) {
+    if (body.readableBytes() < 4) {
+      throw new ProtocolException(
+          what + ": " + body.readableBytes() + " bytes left (expected: >= 4, the value length)");
+    }
+    int length = body.readInt();
+    if (length == -1) {
+      return null;
+    }
+    if (length < 0 || length > body.readableBytes()) {
+      throw new ProtocolException(
+          what + " length: " + length + " (expected: -1 or 0.." + body.readableBytes() + ")");
+    }
+    byte[] value = new byte[length];
+    body.readBytes(value);
+    return value;
+  }
 }

@@ -142,29 +142,4 @@ class ScramAuthIT {
           .isEqualTo("unaffected");
     }
   }
-
-  @Test
-  void psqlLogsInWithScram() throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(ClientToolsIT.onPath("psql"), "psql missing");
-    try (ProxyFixture proxy = scram("")) {
-      ClientToolsIT.Result r =
-          ClientToolsIT.run(
-              Map.of("PGPASSWORD", "scram_pass"),
-              "psql",
-              "-X",
-              "-At",
-              "-h",
-              "127.0.0.1",
-              "-p",
-              String.valueOf(proxy.port()),
-              "-U",
-              "scram_user",
-              "-d",
-              "app",
-              "-c",
-              "select 'scram via psql'");
-      assertThat(r.exitCode()).as(r.output()).isZero();
-      assertThat(r.output()).contains("scram via psql");
-    }
-  }
 }

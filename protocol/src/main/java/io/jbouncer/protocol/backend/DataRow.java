@@ -60,7 +60,7 @@ public record DataRow(List<byte @Nullable []> values) implements BackendMessage 
     }
     List<byte @Nullable []> values = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      values.add(readValue(body, i));
+      values.add(Frames.readLengthPrefixed(body, NAME + " column " + i));
     }
     Frames.requireEnd(body, NAME);
     return new DataRow(values);
@@ -97,35 +97,5 @@ public record DataRow(List<byte @Nullable []> values) implements BackendMessage 
             }
           }
         });
-  }
-
-  private static byte @Nullable [] readValue(ByteBuf body, int column) {
-    if (body.readableBytes() < 4) {
-      throw new ProtocolException(
-          NAME
-              + " column "
-              + column
-              + ": "
-              + body.readableBytes()
-              + " bytes left (expected: >= 4, the value length)");
-    }
-    int length = body.readInt();
-    if (length == -1) {
-      return null;
-    }
-    if (length < 0 || length > body.readableBytes()) {
-      throw new ProtocolException(
-          NAME
-              + " column "
-              + column
-              + " length: "
-              + length
-              + " (expected: -1 or 0.."
-              + body.readableBytes()
-              + ")");
-    }
-    byte[] value = new byte[length];
-    body.readBytes(value);
-    return value;
   }
 }

@@ -73,7 +73,8 @@ public record Bind(String portal, String statement, List<@Nullable String> textP
     }
     List<@Nullable String> parameters = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      parameters.add(readText(body, i));
+      byte[] value = Frames.readLengthPrefixed(body, NAME + " parameter " + i);
+      parameters.add(value == null ? null : new String(value, StandardCharsets.UTF_8));
     }
     readTextFormats(body, readCount(body, "result format code"), "result");
     Frames.requireEnd(body, NAME);
@@ -143,35 +144,5 @@ public record Bind(String portal, String statement, List<@Nullable String> textP
                 + " (expected: 0, text; this record holds text formats only)");
       }
     }
-  }
-
-  private static @Nullable String readText(ByteBuf body, int index) {
-    if (body.readableBytes() < 4) {
-      throw new ProtocolException(
-          NAME
-              + " parameter "
-              + index
-              + ": "
-              + body.readableBytes()
-              + " bytes left (expected: >= 4, the value length)");
-    }
-    int length = body.readInt();
-    if (length == -1) {
-      return null;
-    }
-    if (length < 0 || length > body.readableBytes()) {
-      throw new ProtocolException(
-          NAME
-              + " parameter "
-              + index
-              + " length: "
-              + length
-              + " (expected: -1 or 0.."
-              + body.readableBytes()
-              + ")");
-    }
-    String text = body.toString(body.readerIndex(), length, StandardCharsets.UTF_8);
-    body.skipBytes(length);
-    return text;
   }
 }
