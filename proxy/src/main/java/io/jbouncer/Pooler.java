@@ -172,12 +172,20 @@ public final class Pooler {
       return CompletableFuture.completedFuture(
           authenticatorFor(user, databaseName, address, secret));
     }
-    return authQueryFor(databaseName, database, authUser)
+    AuthQuery lookups;
+    try {
+      lookups = authQueryFor(databaseName, database, authUser);
+    } catch (io.jbouncer.config.ConfigError e) {
+      return CompletableFuture.failedFuture(e); // the client is told; others are not affected
+    }
+    return lookups
         .lookup(user)
         .thenApply(
             found -> {
               if (found.secret() != null) {
                 dynamicSecrets.put(user, found.secret());
+              } else {
+                dynamicSecrets.remove(user); // dropped or NOLOGIN since: no stale secret
               }
               return authenticatorFor(user, databaseName, address, found.secret());
             });

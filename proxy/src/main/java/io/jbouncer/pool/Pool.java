@@ -205,7 +205,7 @@ public final class Pool {
         return;
       }
       next = takeWaiter(server.eventLoop());
-      if (next == null && limits.stream().anyMatch(limit -> limit.othersWaiting(this))) {
+      if (next == null && anotherPoolWaitsForRoom()) {
         evict = true; // another pool under a shared cap has clients waiting for room
       } else if (next == null) {
         server.markIdle();
@@ -311,6 +311,16 @@ public final class Pool {
       limits.forEach(ServerLimit::release);
     }
     launch(launchOn);
+  }
+
+  /** True when a pool under one of our shared caps has clients waiting for room (no allocation). */
+  private boolean anotherPoolWaitsForRoom() {
+    for (int i = 0; i < limits.size(); i++) {
+      if (limits.get(i).othersWaiting(this)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Room under a shared cap was freed: open a server if clients still wait. */
