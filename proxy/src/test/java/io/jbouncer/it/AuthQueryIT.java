@@ -60,6 +60,26 @@ class AuthQueryIT {
   }
 
   @Test
+  void authDbnameSendsTheLookupToAnotherDatabaseEntry() throws Exception {
+    String userlist = "\"postgres\" \"" + TestPostgres.get().superuserPassword() + "\"\n";
+    // lookups go to the "postgres" database; a query that only works there proves it
+    String databases =
+        ProxyFixture.defaultDatabases()
+            + "authdb = host=127.0.0.1 port=${PGPORT} dbname=postgres\n";
+    String query =
+        "SELECT usename, passwd FROM pg_shadow WHERE usename = $1 AND current_database() = 'postgres'";
+    try (ProxyFixture proxy =
+            ProxyFixture.start(
+                dir,
+                databases,
+                "auth_user = postgres\nauth_dbname = authdb\nauth_query = " + query + "\n",
+                userlist);
+        Connection c = proxy.connect("md5_user", "md5_pass", "app")) {
+      assertThat(scalar(c.createStatement(), "select current_database()")).isEqualTo("app");
+    }
+  }
+
+  @Test
   void failingAuthQueryIsAClearErrorNotAHang() throws Exception {
     try (ProxyFixture proxy = withAuthQuery("auth_query = SELECT nonsense FROM nowhere\n");
         Connection bystander =
