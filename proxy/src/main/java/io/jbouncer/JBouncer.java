@@ -42,6 +42,8 @@ public final class JBouncer implements AutoCloseable {
           AuthType.SCRAM_SHA_256,
           AuthType.HBA);
 
+  static final long JANITOR_MILLIS = 333;
+
   private final Pooler pooler;
   private final Transport transport;
   private final EventLoopGroup acceptor;
@@ -94,6 +96,7 @@ public final class JBouncer implements AutoCloseable {
     EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory());
     pooler.useEventLoops(workers);
+    startJanitors(pooler, acceptor, workers);
     ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     ServerBootstrap bootstrap =
         new ServerBootstrap()
@@ -137,6 +140,23 @@ public final class JBouncer implements AutoCloseable {
         threads,
         settings.poolMode().iniName());
     return new JBouncer(pooler, transport, acceptor, workers, listeners, clients);
+  }
+
+  /**
+   * PgBouncer's janitor runs about three times a second; so do ours: one per event loop for its own
+   * clients (no locks), and one for the pools' idle servers.
+   */
+  private static void startJanitors(
+      Pooler pooler, EventLoopGroup acceptor, EventLoopGroup workers) {
+    for (io.netty.util.concurrent.EventExecutor executor : workers) {
+      io.netty.channel.EventLoop loop = (io.netty.channel.EventLoop) executor;
+      loop.scheduleAtFixedRate(
+          () -> pooler.clientJanitor(loop), JANITOR_MILLIS, JANITOR_MILLIS, TimeUnit.MILLISECONDS);
+    }
+    acceptor
+        .next()
+        .scheduleAtFixedRate(
+            pooler::poolJanitor, JANITOR_MILLIS, JANITOR_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   private static List<String> listenAddresses(Settings settings) {

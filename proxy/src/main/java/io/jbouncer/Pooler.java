@@ -38,7 +38,10 @@ import java.net.SocketAddress;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -68,6 +71,9 @@ public final class Pooler {
   private volatile EventLoopGroup authLoop;
   private final Transport transport;
   private final ConcurrentHashMap<PoolKey, Pool> pools = new ConcurrentHashMap<>();
+  // each set is touched only by its own event loop (see loopClients)
+  private final ConcurrentHashMap<EventLoop, Set<ClientConnection>> clientsByLoop =
+      new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ServerLimit> userLimits = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ServerLimit> dbLimits = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, ClientConnection> cancelKeys = new ConcurrentHashMap<>();
@@ -154,6 +160,35 @@ public final class Pooler {
    * The authentication exchange for a client: by {@code auth_type}, or with {@code hba} by the
    * first matching rule of {@code auth_hba_file} (no match rejects, as in PgBouncer).
    */
+  /**
+   * The clients living on {@code loop}. Only that loop may touch the returned set: clients add and
+   * remove themselves on it, and its janitor reads it there.
+   */
+  public Set<ClientConnection> loopClients(EventLoop loop) {
+    return clientsByLoop.computeIfAbsent(
+        loop, l -> Collections.newSetFromMap(new IdentityHashMap<>()));
+  }
+
+  /** The janitor of one event loop: client timeouts, run on that loop. */
+  void clientJanitor(EventLoop loop) {
+    Set<ClientConnection> clients = clientsByLoop.get(loop);
+    if (clients == null || clients.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (ClientConnection client : clients.toArray(new ClientConnection[0])) {
+      client.checkTimeouts(now);
+    }
+  }
+
+  /** The pools' janitor: idle servers past server_idle_timeout or server_lifetime. */
+  void poolJanitor() {
+    long now = System.nanoTime();
+    for (Pool pool : pools.values()) {
+      pool.closeExpiredIdle(now);
+    }
+  }
+
   public ClientAuthenticator authenticatorFor(
       String user, String database, @Nullable InetAddress address) {
     return authenticatorFor(user, database, address, userList.secret(user));
@@ -351,7 +386,20 @@ public final class Pooler {
         password,
         settings.serverLoginRetry().toNanos(),
         limits,
+        lifecycle(database, size),
         this::launch);
+  }
+
+  private Pool.Lifecycle lifecycle(DatabaseSettings database, int poolSize) {
+    long lifetime =
+        database.serverLifetime() != null
+            ? java.util.concurrent.TimeUnit.SECONDS.toNanos(database.serverLifetime())
+            : settings.serverLifetime().toNanos();
+    int minPool = database.minPoolSize() != null ? database.minPoolSize() : settings.minPoolSize();
+    if (poolSize > 0) {
+      minPool = Math.min(minPool, poolSize);
+    }
+    return new Pool.Lifecycle(settings.serverIdleTimeout().toNanos(), lifetime, minPool);
   }
 
   @SafeVarargs

@@ -79,6 +79,12 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private @Nullable ScheduledFuture<?> loginTimeout;
   private boolean counted;
   private boolean closing;
+  // timeouts (see checkTimeouts), all System.nanoTime() values
+  private ClientTimeouts timeouts = new ClientTimeouts(0, 0, 0, 0, 0);
+  private long lastRequestNanos = System.nanoTime();
+  private long queryStartNanos;
+  private long transactionStartNanos;
+  private long idleInTransactionSinceNanos;
 
   public ClientConnection(Pooler pooler, long id) {
     this.pooler = pooler;
@@ -117,6 +123,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     channel = ctx.channel();
     counted = true;
     pooler.clientOpened();
+    pooler.loopClients(ctx.channel().eventLoop()).add(this);
     long timeout = settings.clientLoginTimeout().toMillis();
     if (timeout > 0) {
       loginTimeout =
@@ -186,6 +193,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (counted) {
       counted = false;
       pooler.clientClosed();
+      pooler.loopClients(ctx.channel().eventLoop()).remove(this);
     }
     if (loginTimeout != null) {
       loginTimeout.cancel(false);
@@ -383,6 +391,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   /** Called by the authenticator when the client proved who it is. */
   public void authenticated() {
+    timeouts = ClientTimeouts.resolve(settings, settings.users().get(user), database);
     String poolUser = database.user() != null ? database.user() : user;
     Pool target = pooler.pool(database, databaseName, poolUser);
     pool = target;
@@ -444,6 +453,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   private void onClientFrame(ByteBuf frame) {
     char type = Frames.type(frame);
+    lastRequestNanos = System.nanoTime();
     if (type == 'X') {
       frame.release();
       channel().close();
@@ -461,6 +471,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void forward(ServerConnection linked, ByteBuf frame) {
+    if (!linked.hasOutstandingRequests()) {
+      queryStartNanos = System.nanoTime();
+      idleInTransactionSinceNanos = 0;
+    }
     linked.countForwarded(Frames.type(frame));
     Channel serverChannel = linked.channel();
     serverChannel.write(frame, serverChannel.voidPromise());
@@ -547,6 +561,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       case 'Z' -> {
         char status = ReadyForQuery.status(frame);
         from.readyForQuery(status);
+        trackTransaction(from, status);
         write(frame);
         afterReadyForQuery(from, status);
       }
@@ -560,6 +575,74 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       }
       default -> write(frame);
     }
+  }
+
+  private void trackTransaction(ServerConnection from, char status) {
+    if (status == 'I') {
+      transactionStartNanos = 0;
+      idleInTransactionSinceNanos = 0;
+      return;
+    }
+    if (transactionStartNanos == 0) {
+      transactionStartNanos = queryStartNanos;
+    }
+    if (!from.hasOutstandingRequests()) {
+      idleInTransactionSinceNanos = System.nanoTime();
+    }
+  }
+
+  /**
+   * PgBouncer's client-side timeouts, checked by this loop's janitor a few times a second: a client
+   * waiting for a server ({@code query_wait_timeout}), idle ({@code client_idle_timeout}), with a
+   * query running ({@code query_timeout}), in a transaction ({@code transaction_timeout}) or idle
+   * in one ({@code idle_transaction_timeout}). A server abandoned mid-query or mid-transaction is
+   * closed, never pooled.
+   */
+  public void checkTimeouts(long now) {
+    if (closing) {
+      return;
+    }
+    if (state == ClientState.WAITING) {
+      if (timeouts.queryWait() > 0 && now - waitingSinceNanos > timeouts.queryWait()) {
+        pool.forget(this);
+        fatal(SqlState.PROTOCOL_VIOLATION, "query_wait_timeout");
+      }
+      return;
+    }
+    if (state != ClientState.ACTIVE) {
+      return;
+    }
+    ServerConnection linked = server;
+    boolean busy = linked != null && linked.hasOutstandingRequests();
+    boolean inTransaction = transactionStartNanos != 0;
+    if (!busy && !inTransaction) {
+      if (timeouts.clientIdle() > 0 && now - lastRequestNanos > timeouts.clientIdle()) {
+        fatal(SqlState.PROTOCOL_VIOLATION, "client_idle_timeout");
+      }
+      return;
+    }
+    if (busy && timeouts.query() > 0 && now - queryStartNanos > timeouts.query()) {
+      abandonServer("query timeout");
+    } else if (inTransaction
+        && timeouts.transaction() > 0
+        && now - transactionStartNanos > timeouts.transaction()) {
+      abandonServer("transaction timeout");
+    } else if (!busy
+        && idleInTransactionSinceNanos != 0
+        && timeouts.idleTransaction() > 0
+        && now - idleInTransactionSinceNanos > timeouts.idleTransaction()) {
+      abandonServer("idle transaction timeout");
+    }
+  }
+
+  private void abandonServer(String reason) {
+    ServerConnection linked = server;
+    server = null;
+    if (linked != null) {
+      linked.unlink();
+      linked.close(reason);
+    }
+    fatal(SqlState.PROTOCOL_VIOLATION, reason);
   }
 
   private void onHiddenReply(ServerConnection from, ByteBuf frame, char type) {

@@ -48,6 +48,15 @@ public final class Pool {
   private final ServerLauncher launcher;
   private final long loginRetryNanos;
   private final List<ServerLimit> limits;
+  private final Lifecycle lifecycle;
+
+  /**
+   * How long servers live: {@code server_idle_timeout} and {@code server_lifetime} in nanoseconds
+   * (0 = forever) and {@code min_pool_size}, below which idle servers are not closed for idleness.
+   */
+  public record Lifecycle(long idleTimeoutNanos, long lifetimeNanos, int minPoolSize) {
+    public static final Lifecycle FOREVER = new Lifecycle(0, 0, 0);
+  }
 
   private final ReentrantLock lock = new ReentrantLock();
   // guarded by lock
@@ -76,6 +85,7 @@ public final class Pool {
       Supplier<@Nullable String> serverPassword,
       long loginRetryNanos,
       List<ServerLimit> limits,
+      Lifecycle lifecycle,
       ServerLauncher launcher) {
     this.key = key;
     this.database = database;
@@ -85,6 +95,7 @@ public final class Pool {
     this.serverPassword = serverPassword;
     this.loginRetryNanos = loginRetryNanos;
     this.limits = List.copyOf(limits);
+    this.lifecycle = lifecycle;
     this.launcher = launcher;
     for (ServerLimit limit : this.limits) {
       limit.join(this);
@@ -199,13 +210,16 @@ public final class Pool {
     @Nullable ClientConnection next;
     @Nullable EventLoop launchOn = null;
     boolean evict = false;
+    boolean lifetimeOver = false;
     lock.lock();
     try {
       if (server.isClosed()) {
         return;
       }
-      next = takeWaiter(server.eventLoop());
-      if (next == null && anotherPoolWaitsForRoom()) {
+      if (pastLifetime(server, System.nanoTime())) {
+        lifetimeOver = true;
+        next = null;
+      } else if ((next = takeWaiter(server.eventLoop())) == null && anotherPoolWaitsForRoom()) {
         evict = true; // another pool under a shared cap has clients waiting for room
       } else if (next == null) {
         server.markIdle();
@@ -216,6 +230,10 @@ public final class Pool {
       }
     } finally {
       lock.unlock();
+    }
+    if (lifetimeOver) {
+      server.close("server lifetime over");
+      return;
     }
     if (evict) {
       server.close("evicted (a shared server cap is reached and another pool waits)");
@@ -354,6 +372,45 @@ public final class Pool {
     }
     victim.close("evicted (" + why + ")");
     return true;
+  }
+
+  /**
+   * The janitor's round: closes idle servers past {@code server_lifetime}, and those idle longer
+   * than {@code server_idle_timeout} while the pool keeps at least {@code min_pool_size}.
+   */
+  public void closeExpiredIdle(long now) {
+    List<ServerConnection> expired = new ArrayList<>();
+    List<String> reasons = new ArrayList<>();
+    lock.lock();
+    try {
+      int remaining = serverCount;
+      for (Iterator<ServerConnection> it = idle.descendingIterator(); it.hasNext(); ) {
+        ServerConnection server = it.next();
+        String reason = null;
+        if (pastLifetime(server, now)) {
+          reason = "server lifetime over";
+        } else if (lifecycle.idleTimeoutNanos() > 0
+            && now - server.idleSinceNanos() > lifecycle.idleTimeoutNanos()
+            && remaining > lifecycle.minPoolSize()) {
+          reason = "server idle timeout";
+        }
+        if (reason != null) {
+          it.remove();
+          remaining--;
+          expired.add(server);
+          reasons.add(reason);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    for (int i = 0; i < expired.size(); i++) {
+      expired.get(i).close(reasons.get(i));
+    }
+  }
+
+  private boolean pastLifetime(ServerConnection server, long now) {
+    return lifecycle.lifetimeNanos() > 0 && now - server.createdNanos() > lifecycle.lifetimeNanos();
   }
 
   /** Closes every idle server, e.g. on shutdown. */

@@ -51,6 +51,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   private volatile boolean closed;
   private boolean counted = true; // guarded by the pool's lock
   private final long createdNanos = System.nanoTime();
+  private volatile long idleSinceNanos;
 
   // login
   private @Nullable BackendLogin login;
@@ -125,6 +126,17 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
   public void markIdle() {
     transition(ServerState.IDLE);
+    idleSinceNanos = System.nanoTime();
+  }
+
+  /** When this server last went idle (System.nanoTime()). */
+  public long idleSinceNanos() {
+    return idleSinceNanos;
+  }
+
+  /** When this connection was opened (System.nanoTime()). */
+  public long createdNanos() {
+    return createdNanos;
   }
 
   /** Called by the pool under its lock: true the first time, so the server is uncounted once. */

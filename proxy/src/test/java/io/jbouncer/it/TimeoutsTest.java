@@ -1,0 +1,186 @@
+package io.jbouncer.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * PgBouncer's timeouts, each with a sub-second value against a {@link ScriptedBackend}: the client
+ * gets PgBouncer's reason as a FATAL and the server is closed rather than pooled dirty. The janitor
+ * runs every 333 ms, so each case allows a few seconds.
+ */
+class TimeoutsTest {
+  @TempDir Path dir;
+  ScriptedBackend backend;
+  ProxyFixture proxy;
+
+  @BeforeEach
+  void start() throws Exception {
+    backend = new ScriptedBackend();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (proxy != null) {
+      proxy.close();
+    }
+    backend.close();
+  }
+
+  private RawClient client() throws Exception {
+    return RawClient.loggedIn(proxy.port(), "trust_user", "trust_pass");
+  }
+
+  private static byte[] query(String sql) {
+    return RawClient.typed('Q', RawClient.cstring(sql));
+  }
+
+  private static void assertFatal(RawClient client, String reason) throws Exception {
+    Map<Character, String> error = client.readError();
+    assertThat(error).containsEntry('S', "FATAL").containsEntry('M', reason);
+    assertThat(client.closedByServer()).isTrue();
+  }
+
+  /** Runs one query to completion (reply "ok", status {@code status}) and returns its server. */
+  private ScriptedBackend.Session roundTrip(
+      RawClient client, ScriptedBackend.Session server, char status) throws Exception {
+    client.send(query("q"));
+    ScriptedBackend.Session s = server != null ? server : backend.nextSession();
+    s.readQuery();
+    s.sendResult("ok", 1, status);
+    while (client.read().type() != 'Z') {
+      // the reply
+    }
+    return s;
+  }
+
+  @Test
+  void queryWaitTimeoutDropsAClientQueuedTooLong() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "query_wait_timeout = 0.5\n");
+    try (RawClient holder = client();
+        RawClient queued = client()) {
+      ScriptedBackend.Session server = roundTrip(holder, null, 'T'); // holds the only server
+      queued.send(query("never runs"));
+      assertFatal(queued, "query_wait_timeout");
+      assertThat(server.silentFor(200)).as("the queued query never reached a server").isTrue();
+      roundTrip(holder, server, 'I');
+    }
+  }
+
+  @Test
+  void clientIdleTimeoutClosesAnIdleClient() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "client_idle_timeout = 0.5\n");
+    try (RawClient idle = client()) {
+      assertFatal(idle, "client_idle_timeout");
+    }
+  }
+
+  @Test
+  void clientIdleTimeoutFromTheUsersSectionAppliesToThatUserOnly() throws Exception {
+    proxy =
+        ProxyFixture.startScripted(
+            dir, backend.port(), "\n[users]\ntrust_user = client_idle_timeout=0.5\n");
+    try (RawClient limited = client();
+        RawClient other = RawClient.loggedIn(proxy.port(), "md5_user", "md5_pass")) {
+      assertFatal(limited, "client_idle_timeout");
+      other.send(query("still here"));
+      ScriptedBackend.Session server = backend.nextSession();
+      while (!"md5_user".equals(server.startup.get("user"))) {
+        server = backend.nextSession(); // each pool logged in once; trust_user's came first
+      }
+      assertThat(server.readQuery()).isEqualTo("still here");
+    }
+  }
+
+  @Test
+  void idleTransactionTimeoutClosesClientAndServer() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "idle_transaction_timeout = 0.5\n");
+    try (RawClient client = client()) {
+      ScriptedBackend.Session server = roundTrip(client, null, 'T');
+      assertFatal(client, "idle transaction timeout");
+      assertThat(server.closedByProxy()).as("a server left in a transaction is closed").isTrue();
+    }
+  }
+
+  @Test
+  void queryTimeoutClosesTheServerRunningTheQuery() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "query_timeout = 0.5\n");
+    try (RawClient client = client()) {
+      client.send(query("select pg_sleep(3600)"));
+      ScriptedBackend.Session server = backend.nextSession();
+      server.readQuery(); // and never answer
+      assertFatal(client, "query timeout");
+      assertThat(server.closedByProxy()).isTrue();
+    }
+  }
+
+  @Test
+  void transactionTimeoutEndsABusyTransaction() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "transaction_timeout = 0.7\n");
+    try (RawClient client = client()) {
+      ScriptedBackend.Session server = roundTrip(client, null, 'T');
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      boolean ended = false;
+      while (!ended && System.nanoTime() < deadline) {
+        Thread.sleep(100); // never idle long, but the transaction as a whole runs too long
+        client.send(query("more"));
+        RawClient.Message m = client.read();
+        if (m.type() == 'E') {
+          assertThat(m.fields()).containsEntry('M', "transaction timeout");
+          ended = true;
+        } else {
+          server.readQuery();
+          server.sendResult("ok", 1, 'T');
+          while (m.type() != 'Z') {
+            m = client.read();
+          }
+        }
+      }
+      assertThat(ended).isTrue();
+    }
+  }
+
+  @Test
+  void serverIdleTimeoutClosesIdleServersButKeepsMinPoolSize() throws Exception {
+    proxy =
+        ProxyFixture.startScripted(
+            dir, backend.port(), "server_idle_timeout = 0.5\ndefault_pool_size = 2\n");
+    try (RawClient client = client()) {
+      ScriptedBackend.Session server = roundTrip(client, null, 'I');
+      assertThat(server.closedByProxy()).as("idle longer than server_idle_timeout").isTrue();
+    }
+  }
+
+  @Test
+  void minPoolSizeKeepsIdleServersOpen() throws Exception {
+    proxy =
+        ProxyFixture.startScripted(
+            dir, backend.port(), "server_idle_timeout = 0.3\nmin_pool_size = 1\n");
+    try (RawClient client = client()) {
+      ScriptedBackend.Session server = roundTrip(client, null, 'I');
+      assertThat(server.silentFor(1500)).as("min_pool_size keeps it").isTrue();
+      roundTrip(client, server, 'I');
+    }
+  }
+
+  @Test
+  void serverLifetimeRetiresOldServers() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "server_lifetime = 0.5\n");
+    try (RawClient client = client()) {
+      ScriptedBackend.Session first = roundTrip(client, null, 'I');
+      assertThat(first.closedByProxy()).as("past server_lifetime").isTrue();
+      ScriptedBackend.Session second = roundTrip(client, null, 'I');
+      assertThat(second.pid).isNotEqualTo(first.pid);
+    }
+  }
+
+  static String text(byte[] bytes) {
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+}
