@@ -497,6 +497,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       pool.release(assigned);
       return;
     }
+    if (pending.isEmpty() && pool.poolMode() != PoolMode.SESSION) {
+      pool.release(assigned); // nothing left to run: the wait was cancelled meanwhile
+      return;
+    }
     if (!assigned.link(this)) {
       assigned.unlink();
       pool.acquire(this); // it closed on the way; wait for another
@@ -745,6 +749,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   /** A CancelRequest named this client: cancel its running query, and nothing else. */
   public void cancelRunningQuery(Runnable done) {
+    if (state == ClientState.WAITING && cancelWhileQueued()) {
+      done.run();
+      return;
+    }
     ServerConnection linked = server;
     if (linked == null || state != ClientState.ACTIVE || !linked.hasOutstandingRequests()) {
       log.debug("{} cancel request for idle client", prefix());
@@ -753,6 +761,42 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     linked.cancelsInFlight().incrementAndGet();
     pooler.sendCancel(linked, done);
+  }
+
+  /**
+   * A cancel for a client still waiting for a server: its query never started, so it leaves the
+   * queue and gets the error PostgreSQL sends for a cancelled statement, then one ReadyForQuery per
+   * sync point it sent (PgBouncer keeps such clients queued, its issue #1222). Only when every
+   * queued request ends in a sync point; otherwise the cancel is ignored, as for an idle client.
+   */
+  private boolean cancelWhileQueued() {
+    int syncPoints = 0;
+    boolean endsInSync = false;
+    for (ByteBuf frame : pending) {
+      char type = Frames.type(frame);
+      endsInSync = type == 'Q' || type == 'S' || type == 'F';
+      if (endsInSync) {
+        syncPoints++;
+      }
+    }
+    if (!endsInSync) {
+      return false;
+    }
+    pool.forget(this);
+    releasePending();
+    state = ClientState.ACTIVE;
+    log.info("{} cancel request for queued client: removed from the queue", prefix());
+    Channel ch = channel();
+    ch.write(
+        ErrorResponse.of(
+                "ERROR", SqlState.QUERY_CANCELED, "canceling statement due to user request")
+            .encodeTo(ch.alloc().ioBuffer()));
+    for (int i = 0; i < syncPoints; i++) {
+      ch.write(ReadyForQuery.IDLE_FRAME.duplicate());
+    }
+    ch.flush();
+    ch.config().setAutoRead(true);
+    return true;
   }
 
   // --- helpers ---

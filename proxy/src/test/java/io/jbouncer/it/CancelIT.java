@@ -68,6 +68,40 @@ class CancelIT {
   }
 
   @Test
+  void cancelOfAQueuedClientTakesItOutOfTheQueue() throws Exception {
+    try (ProxyFixture proxy = ProxyFixture.start(dir, "default_pool_size = 1\n");
+        Connection holder = proxy.connect();
+        Connection queued = proxy.connect();
+        Statement holderSt = holder.createStatement();
+        Statement queuedSt = queued.createStatement()) {
+      holder.setAutoCommit(false);
+      holderSt.execute("select 1"); // holds the only server in a transaction
+      CompletableFuture<SQLException> failure =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  queuedSt.execute("select 'never ran'");
+                  return null;
+                } catch (SQLException e) {
+                  return e;
+                }
+              });
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (proxy.bouncer().pooler().pools().stream().mapToInt(p -> p.counts().waiting()).sum()
+              == 0
+          && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      queuedSt.cancel();
+      SQLException e = failure.get(10, TimeUnit.SECONDS);
+      assertThat((Throwable) e).isNotNull();
+      assertThat(e.getSQLState()).isEqualTo("57014");
+      holder.commit();
+      assertThat(scalar(queuedSt, "select 'usable after'")).isEqualTo("usable after");
+    }
+  }
+
+  @Test
   void cancelWithAnUnknownKeyIsIgnored() throws Exception {
     try (ProxyFixture proxy = ProxyFixture.start(dir, "");
         Connection c = proxy.connect();
