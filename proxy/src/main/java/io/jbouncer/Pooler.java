@@ -78,6 +78,9 @@ public final class Pooler {
   private final ConcurrentHashMap<String, ServerLimit> dbLimits = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, ClientConnection> cancelKeys = new ConcurrentHashMap<>();
   private final AtomicInteger clients = new AtomicInteger();
+  private final ConcurrentHashMap<String, AtomicInteger> clientsPerDatabase =
+      new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, AtomicInteger> clientsPerUser = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final SecureRandom random = new SecureRandom();
   private final ScramCache scramCache = new ScramCache();
@@ -154,6 +157,42 @@ public final class Pooler {
 
   public int clientCount() {
     return clients.get();
+  }
+
+  /**
+   * Counts a client against {@code max_db_client_connections} and {@code
+   * max_user_client_connections}; returns PgBouncer's refusal, or null when it is admitted (then
+   * {@link #releaseClientCaps} must follow when it leaves).
+   */
+  public @Nullable String admitClient(String databaseName, DatabaseSettings database, String user) {
+    int maxDb =
+        database.maxDbClientConnections() > 0
+            ? database.maxDbClientConnections()
+            : settings.maxDbClientConnections();
+    UserSettings userSettings = settings.users().get(user);
+    int maxUser =
+        userSettings != null && userSettings.maxUserClientConnections() > 0
+            ? userSettings.maxUserClientConnections()
+            : settings.maxUserClientConnections();
+    AtomicInteger perDb =
+        clientsPerDatabase.computeIfAbsent(databaseName, k -> new AtomicInteger());
+    AtomicInteger perUser = clientsPerUser.computeIfAbsent(user, k -> new AtomicInteger());
+    if (perDb.incrementAndGet() > maxDb && maxDb > 0) {
+      perDb.decrementAndGet();
+      return "client connections exceeded (max_db_client_connections)";
+    }
+    if (perUser.incrementAndGet() > maxUser && maxUser > 0) {
+      perUser.decrementAndGet();
+      perDb.decrementAndGet();
+      return "client connections exceeded (max_user_client_connections)";
+    }
+    return null;
+  }
+
+  /** The admitted client left. */
+  public void releaseClientCaps(String databaseName, String user) {
+    clientsPerDatabase.get(databaseName).decrementAndGet();
+    clientsPerUser.get(user).decrementAndGet();
   }
 
   /**

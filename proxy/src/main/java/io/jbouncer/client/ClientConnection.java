@@ -78,6 +78,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private long cancelKey;
   private @Nullable ScheduledFuture<?> loginTimeout;
   private boolean counted;
+  private boolean admitted; // counted by Pooler.admitClient
   private boolean closing;
   // timeouts (see checkTimeouts), all System.nanoTime() values
   private ClientTimeouts timeouts = new ClientTimeouts(0, 0, 0, 0, 0);
@@ -195,6 +196,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       pooler.clientClosed();
       pooler.loopClients(ctx.channel().eventLoop()).remove(this);
     }
+    if (admitted) {
+      admitted = false;
+      pooler.releaseClientCaps(databaseName, user);
+    }
     if (loginTimeout != null) {
       loginTimeout.cancel(false);
     }
@@ -302,6 +307,12 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       fatal(SqlState.PROTOCOL_VIOLATION, "no such database: " + databaseName);
       return;
     }
+    String refused = pooler.admitClient(databaseName, database, user);
+    if (refused != null) {
+      fatal(SqlState.PROTOCOL_VIOLATION, refused);
+      return;
+    }
+    admitted = true;
     if (settings.logConnections()) {
       log.info("{} login attempt: db={} user={} tls=no", prefix(), databaseName, user);
     }
