@@ -15,6 +15,7 @@ import io.jbouncer.protocol.backend.AuthenticationOk;
 import io.jbouncer.protocol.backend.BackendKeyData;
 import io.jbouncer.protocol.backend.ErrorResponse;
 import io.jbouncer.protocol.backend.NegotiateProtocolVersion;
+import io.jbouncer.protocol.backend.NoticeResponse;
 import io.jbouncer.protocol.backend.ParameterStatus;
 import io.jbouncer.protocol.backend.ReadyForQuery;
 import io.jbouncer.server.ServerConnection;
@@ -86,11 +87,14 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private long queryStartNanos;
   private long transactionStartNanos;
   private long idleInTransactionSinceNanos;
+  private final long queryWaitNotifyNanos;
+  private boolean queuedNoticeSent;
 
   public ClientConnection(Pooler pooler, long id) {
     this.pooler = pooler;
     this.settings = pooler.settings();
     this.id = id;
+    this.queryWaitNotifyNanos = settings.queryWaitNotify().toNanos();
   }
 
   public long id() {
@@ -495,6 +499,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void startWaiting() {
+    queuedNoticeSent = false;
     state = ClientState.WAITING;
     waitingSinceNanos = System.nanoTime();
     channel().config().setAutoRead(false);
@@ -621,6 +626,17 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       if (timeouts.queryWait() > 0 && now - waitingSinceNanos > timeouts.queryWait()) {
         pool.forget(this);
         fatal(SqlState.PROTOCOL_VIOLATION, "query_wait_timeout");
+      } else if (!queuedNoticeSent
+          && queryWaitNotifyNanos > 0
+          && now - waitingSinceNanos > queryWaitNotifyNanos) {
+        queuedNoticeSent = true; // once per wait, as PgBouncer's query_wait_notify
+        Channel ch = channel();
+        ch.writeAndFlush(
+            NoticeResponse.of(
+                    "NOTICE",
+                    SqlState.SUCCESSFUL_COMPLETION,
+                    "No server connection available in postgres backend, client being queued")
+                .encodeTo(ch.alloc().ioBuffer()));
       }
       return;
     }

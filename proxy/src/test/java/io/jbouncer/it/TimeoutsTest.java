@@ -74,6 +74,26 @@ class TimeoutsTest {
   }
 
   @Test
+  void queryWaitNotifyTellsAQueuedClientOnce() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "query_wait_notify = 0.4\n");
+    try (RawClient holder = client();
+        RawClient queued = client()) {
+      ScriptedBackend.Session server = roundTrip(holder, null, 'T');
+      queued.send(query("patient"));
+      RawClient.Message notice = queued.read();
+      assertThat(notice.type()).isEqualTo('N');
+      assertThat(notice.fields())
+          .containsEntry(
+              'M', "No server connection available in postgres backend, client being queued");
+      roundTrip(holder, server, 'I'); // the holder commits: the queued query runs now
+      assertThat(server.readQuery()).isEqualTo("patient");
+      server.sendResult("served", 1, 'I');
+      RawClient.Message next = queued.read();
+      assertThat(next.type()).as("one notice only, then the reply").isEqualTo('T');
+    }
+  }
+
+  @Test
   void clientIdleTimeoutClosesAnIdleClient() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "client_idle_timeout = 0.5\n");
     try (RawClient idle = client()) {
