@@ -425,11 +425,12 @@ public final class Pooler {
         password,
         settings.serverLoginRetry().toNanos(),
         limits,
-        lifecycle(database, size),
+        lifecycle(database, user, size),
         this::launch);
   }
 
-  private Pool.Lifecycle lifecycle(DatabaseSettings database, int poolSize) {
+  private Pool.Lifecycle lifecycle(
+      DatabaseSettings database, @Nullable UserSettings user, int poolSize) {
     long lifetime =
         database.serverLifetime() != null
             ? java.util.concurrent.TimeUnit.SECONDS.toNanos(database.serverLifetime())
@@ -438,7 +439,17 @@ public final class Pooler {
     if (poolSize > 0) {
       minPool = Math.min(minPool, poolSize);
     }
-    return new Pool.Lifecycle(settings.serverIdleTimeout().toNanos(), lifetime, minPool);
+    int reserve =
+        firstNonNull(
+            user != null ? user.reservePoolSize() : null,
+            database.reservePoolSize(),
+            settings.reservePoolSize());
+    return new Pool.Lifecycle(
+        settings.serverIdleTimeout().toNanos(),
+        lifetime,
+        minPool,
+        reserve,
+        settings.reservePoolTimeout().toNanos());
   }
 
   @SafeVarargs

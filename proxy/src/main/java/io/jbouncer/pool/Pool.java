@@ -51,12 +51,17 @@ public final class Pool {
   private final Lifecycle lifecycle;
 
   /**
-   * How long servers live: {@code server_idle_timeout} and {@code server_lifetime} in nanoseconds
-   * (0 = forever) and {@code min_pool_size}, below which idle servers are not closed for idleness.
+   * How servers come and go: {@code server_idle_timeout} and {@code server_lifetime} in nanoseconds
+   * (0 = forever); {@code min_pool_size}, below which idle servers are not closed for idleness;
+   * {@code reserve_pool_size} extra servers allowed once the first waiting client has waited {@code
+   * reserve_pool_timeout}.
    */
-  public record Lifecycle(long idleTimeoutNanos, long lifetimeNanos, int minPoolSize) {
-    public static final Lifecycle FOREVER = new Lifecycle(0, 0, 0);
-  }
+  public record Lifecycle(
+      long idleTimeoutNanos,
+      long lifetimeNanos,
+      int minPoolSize,
+      int reserveSize,
+      long reserveTimeoutNanos) {}
 
   private final ReentrantLock lock = new ReentrantLock();
   // guarded by lock
@@ -375,14 +380,20 @@ public final class Pool {
   }
 
   /**
-   * The janitor's round: closes idle servers past {@code server_lifetime}, and those idle longer
+   * The janitor's round: opens a reserve server for a client waiting past {@code
+   * reserve_pool_timeout}; closes idle servers past {@code server_lifetime}, and those idle longer
    * than {@code server_idle_timeout} while the pool keeps at least {@code min_pool_size}.
    */
   public void closeExpiredIdle(long now) {
     List<ServerConnection> expired = new ArrayList<>();
     List<String> reasons = new ArrayList<>();
+    @Nullable EventLoop launchOn = null;
     lock.lock();
     try {
+      ClientConnection first = waiting.peekFirst();
+      if (first != null && reserveOpen(now)) {
+        launchOn = launchIfNeeded(first.eventLoop()); // waited past reserve_pool_timeout
+      }
       int remaining = serverCount;
       for (Iterator<ServerConnection> it = idle.descendingIterator(); it.hasNext(); ) {
         ServerConnection server = it.next();
@@ -407,6 +418,7 @@ public final class Pool {
     for (int i = 0; i < expired.size(); i++) {
       expired.get(i).close(reasons.get(i));
     }
+    launch(launchOn);
   }
 
   private boolean pastLifetime(ServerConnection server, long now) {
@@ -478,7 +490,7 @@ public final class Pool {
   /** Reserves a server slot and returns the loop to open it on, or null when none is needed. */
   private @Nullable EventLoop launchIfNeeded(EventLoop preferred) {
     boolean demand = !waiting.isEmpty() || !awaitingWelcome.isEmpty();
-    boolean room = poolSize == 0 || serverCount < poolSize;
+    boolean room = poolSize == 0 || serverCount < poolSize || reserveOpen(System.nanoTime());
     if (!demand || !room || loginsInFlight > 0 || failingFast() != null) {
       return null;
     }
@@ -492,9 +504,23 @@ public final class Pool {
         return null;
       }
     }
+    if (poolSize > 0 && serverCount >= poolSize) {
+      log.info("{}: taking connection from reserve_pool", key);
+    }
     loginsInFlight++;
     serverCount++;
     return preferred;
+  }
+
+  /**
+   * The reserve may be used: below pool_size + reserve, and the first waiter waited long enough.
+   */
+  private boolean reserveOpen(long now) {
+    ClientConnection first = waiting.peekFirst();
+    return lifecycle.reserveSize() > 0
+        && serverCount < poolSize + lifecycle.reserveSize()
+        && first != null
+        && now - first.waitingSinceNanos() >= lifecycle.reserveTimeoutNanos();
   }
 
   /**

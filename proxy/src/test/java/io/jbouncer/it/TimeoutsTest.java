@@ -94,6 +94,33 @@ class TimeoutsTest {
   }
 
   @Test
+  void reservePoolOpensOneMoreServerForAClientWaitingPastTheTimeout() throws Exception {
+    proxy =
+        ProxyFixture.startScripted(
+            dir, backend.port(), "reserve_pool_size = 1\nreserve_pool_timeout = 0.5\n");
+    try (RawClient holder = client();
+        RawClient queued = client();
+        RawClient third = client()) {
+      ScriptedBackend.Session first = roundTrip(holder, null, 'T'); // pool_size 1 is taken
+      queued.send(query("from the reserve"));
+      long start = System.nanoTime();
+      ScriptedBackend.Session reserve = backend.nextSession();
+      assertThat(System.nanoTime() - start)
+          .as("not before reserve_pool_timeout")
+          .isGreaterThan(300_000_000L);
+      assertThat(reserve.readQuery()).isEqualTo("from the reserve");
+      reserve.sendResult("r", 1, 'T'); // and keep it busy
+      while (queued.read().type() != 'Z') {
+        // the reply
+      }
+      third.send(query("no more"));
+      assertThat(backend.noNewSessionWithin(1200)).as("reserve_pool_size is 1").isTrue();
+      roundTrip(holder, first, 'I'); // frees a server: the third client gets it
+      assertThat(first.readQuery()).isEqualTo("no more");
+    }
+  }
+
+  @Test
   void clientIdleTimeoutClosesAnIdleClient() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "client_idle_timeout = 0.5\n");
     try (RawClient idle = client()) {
