@@ -467,8 +467,9 @@ public final class Pooler {
     return database.host() != null ? database.host() : "127.0.0.1";
   }
 
-  /** Opens a server connection for {@code pool} on {@code loop}. */
-  private void launch(Pool pool, EventLoop loop) {
+  /** Opens a server connection for {@code pool} on {@code loop} (null: any event loop). */
+  private void launch(Pool pool, @Nullable EventLoop requested) {
+    EventLoop loop = requested != null ? requested : authLoop.next();
     long id = nextId();
     ServerConnection[] created = new ServerConnection[1];
     Bootstrap bootstrap =

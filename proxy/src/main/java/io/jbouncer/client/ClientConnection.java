@@ -211,8 +211,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       pooler.cancelKeys().remove(cancelKey, this);
     }
     releasePending();
-    if (pool != null && server == null) {
-      pool.forget(this); // it may wait for a server or for its welcome
+    if (pool != null) {
+      pool.clientLeft(this); // it may wait for a server or for its welcome, too
     }
     ServerConnection linked = server;
     server = null;

@@ -69,6 +69,7 @@ public final class Pool {
   private final ArrayDeque<ClientConnection> waiting = new ArrayDeque<>();
   private final List<ClientConnection> awaitingWelcome = new ArrayList<>();
   private int serverCount;
+  private int clients; // logged-in clients of this pool, for min_pool_size
   private int loginsInFlight;
   private long lastLoginFailureNanos;
   private @Nullable ServerLimit blockedBy;
@@ -76,9 +77,9 @@ public final class Pool {
   private @Nullable String lastLoginError;
   private volatile @Nullable Map<String, String> welcomeParameters;
 
-  /** Opens server connections for a pool, on the event loop it is told to use. */
+  /** Opens server connections for a pool, on the event loop it is told to use (null = any). */
   public interface ServerLauncher {
-    void launch(Pool pool, EventLoop loop);
+    void launch(Pool pool, @Nullable EventLoop loop);
   }
 
   public Pool(
@@ -149,6 +150,7 @@ public final class Pool {
     @Nullable String cachedError = null;
     lock.lock();
     try {
+      clients++;
       parameters = welcomeParameters;
       if (parameters == null) {
         cachedError = failingFast();
@@ -199,10 +201,22 @@ public final class Pool {
     launch(launchOn);
   }
 
-  /** The client stopped waiting (it disconnected); forget it. */
+  /** The client stopped waiting (cancelled, or timed out); forget it. */
   public void forget(ClientConnection client) {
     lock.lock();
     try {
+      waiting.remove(client);
+      awaitingWelcome.remove(client);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A client of this pool disconnected. */
+  public void clientLeft(ClientConnection client) {
+    lock.lock();
+    try {
+      clients--;
       waiting.remove(client);
       awaitingWelcome.remove(client);
     } finally {
@@ -388,11 +402,14 @@ public final class Pool {
     List<ServerConnection> expired = new ArrayList<>();
     List<String> reasons = new ArrayList<>();
     @Nullable EventLoop launchOn = null;
+    boolean fill = false;
     lock.lock();
     try {
       ClientConnection first = waiting.peekFirst();
       if (first != null && reserveOpen(now)) {
         launchOn = launchIfNeeded(first.eventLoop()); // waited past reserve_pool_timeout
+      } else if (launchOn == null && belowMinimum()) {
+        fill = reserveSlots();
       }
       int remaining = serverCount;
       for (Iterator<ServerConnection> it = idle.descendingIterator(); it.hasNext(); ) {
@@ -418,7 +435,23 @@ public final class Pool {
     for (int i = 0; i < expired.size(); i++) {
       expired.get(i).close(reasons.get(i));
     }
+    if (fill) {
+      log.debug("{}: below min_pool_size {}, opening a server", key, lifecycle.minPoolSize());
+      launcher.launch(this, null);
+    }
     launch(launchOn);
+  }
+
+  /**
+   * min_pool_size applies while the pool has clients or its database forces a user (PgBouncer
+   * pre-creates those pools); one login at a time, never past pool_size or a shared cap.
+   */
+  private boolean belowMinimum() {
+    return lifecycle.minPoolSize() > 0
+        && serverCount < lifecycle.minPoolSize()
+        && (clients > 0 || database.user() != null)
+        && loginsInFlight == 0
+        && failingFast() == null;
   }
 
   private boolean pastLifetime(ServerConnection server, long now) {
@@ -494,6 +527,14 @@ public final class Pool {
     if (!demand || !room || loginsInFlight > 0 || failingFast() != null) {
       return null;
     }
+    if (poolSize > 0 && serverCount >= poolSize) {
+      log.info("{}: taking connection from reserve_pool", key);
+    }
+    return reserveSlots() ? preferred : null;
+  }
+
+  /** Counts a server about to be opened, against the pool and every shared cap; false if capped. */
+  private boolean reserveSlots() {
     for (int i = 0; i < limits.size(); i++) {
       if (!limits.get(i).tryReserve()) {
         for (int j = 0; j < i; j++) {
@@ -501,15 +542,12 @@ public final class Pool {
           slotsGivenBack = true;
         }
         blockedBy = limits.get(i);
-        return null;
+        return false;
       }
-    }
-    if (poolSize > 0 && serverCount >= poolSize) {
-      log.info("{}: taking connection from reserve_pool", key);
     }
     loginsInFlight++;
     serverCount++;
-    return preferred;
+    return true;
   }
 
   /**

@@ -217,6 +217,21 @@ class TimeoutsTest {
   }
 
   @Test
+  void minPoolSizeOpensServersUpToTheMinimumButNeverPastPoolSize() throws Exception {
+    proxy =
+        ProxyFixture.startScripted(
+            dir, backend.port(), "min_pool_size = 5\ndefault_pool_size = 3\n");
+    try (RawClient client = client()) {
+      roundTrip(client, null, 'I');
+      backend.nextSession(); // the janitor fills up, one login at a time
+      backend.nextSession();
+      assertThat(backend.noNewSessionWithin(1500))
+          .as("min_pool_size capped at pool_size 3")
+          .isTrue();
+    }
+  }
+
+  @Test
   void serverLifetimeRetiresOldServers() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "server_lifetime = 0.5\n");
     try (RawClient client = client()) {
