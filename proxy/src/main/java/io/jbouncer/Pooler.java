@@ -449,7 +449,8 @@ public final class Pooler {
         lifetime,
         minPool,
         reserve,
-        settings.reservePoolTimeout().toNanos());
+        settings.reservePoolTimeout().toNanos(),
+        settings.serverRoundRobin());
   }
 
   @SafeVarargs

@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Sizing follows PgBouncer: {@code pool_size} caps server connections (0 = unlimited), one
  * server login is in flight at a time, waiting clients are served first come, first served, idle
- * servers are reused last in, first out. A released server prefers a waiting client on its own
- * event loop so that most links need no cross-thread hop, unless the oldest waiter has waited
- * longer than {@link #CROSS_LOOP_PATIENCE_NANOS}.
+ * servers are reused last in, first out ({@code server_round_robin}: first in, first out), one on
+ * the client's own event loop first. A released server prefers a waiting client on its own event
+ * loop so that most links need no cross-thread hop, unless the oldest waiter has waited longer than
+ * {@link #CROSS_LOOP_PATIENCE_NANOS}.
  */
 public final class Pool {
   private static final Logger log = LoggerFactory.getLogger(Pool.class);
@@ -61,7 +62,8 @@ public final class Pool {
       long lifetimeNanos,
       int minPoolSize,
       int reserveSize,
-      long reserveTimeoutNanos) {}
+      long reserveTimeoutNanos,
+      boolean roundRobin) {}
 
   private final ReentrantLock lock = new ReentrantLock();
   // guarded by lock
@@ -242,7 +244,11 @@ public final class Pool {
         evict = true; // another pool under a shared cap has clients waiting for room
       } else if (next == null) {
         server.markIdle();
-        idle.addFirst(server);
+        if (lifecycle.roundRobin()) {
+          idle.addLast(server); // server_round_robin: the least recently used goes next
+        } else {
+          idle.addFirst(server); // PgBouncer's default: the most recently used goes next
+        }
       } else {
         server.markActive();
         launchOn = launchIfNeeded(next.eventLoop());

@@ -266,6 +266,48 @@ class ScriptedRelayTest {
   }
 
   @Test
+  void idleServersAreReusedLastInFirstOutUnlessServerRoundRobin() throws Exception {
+    for (boolean roundRobin : new boolean[] {false, true}) {
+      // one event loop: with several, a server on the client's own loop is preferred first
+      proxy =
+          ProxyFixture.startScripted(
+              java.nio.file.Files.createDirectories(dir.resolve(roundRobin ? "rr" : "lifo")),
+              backend.port(),
+              "default_pool_size = 2\nworker_threads = 1\nserver_round_robin = "
+                  + (roundRobin ? 1 : 0)
+                  + "\n");
+      try (RawClient a = client();
+          RawClient b = client()) {
+        // two servers: a's transaction holds the first while b gets the second
+        a.send(query("begin"));
+        ScriptedBackend.Session first = backend.nextSession();
+        first.readQuery();
+        first.send(ScriptedBackend.commandComplete("BEGIN"), ScriptedBackend.readyForQuery('T'));
+        readReply(a);
+        b.send(query("b"));
+        ScriptedBackend.Session second = backend.nextSession();
+        second.readQuery();
+        second.sendResult("b", 1, 'I'); // second goes idle first
+        readReply(b);
+        a.send(query("commit"));
+        first.readQuery();
+        first.sendResult("a", 1, 'I'); // first goes idle last
+        readReply(a);
+
+        b.send(query("which"));
+        ScriptedBackend.Session expected = roundRobin ? second : first;
+        assertThat(expected.readQuery())
+            .as(roundRobin ? "least recently used" : "most recently used")
+            .isEqualTo("which");
+        expected.sendResult("x", 1, 'I');
+        readReply(b);
+      }
+      proxy.close();
+      proxy = null;
+    }
+  }
+
+  @Test
   void sessionModeResetsTheServerBeforeTheNextClient() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "pool_mode = session\n");
     ScriptedBackend.Session server;
