@@ -104,8 +104,6 @@ public final class JBouncer implements AutoCloseable {
             .channel(transport.serverChannel())
             .option(ChannelOption.SO_BACKLOG, settings.listenBacklog())
             .option(ChannelOption.SO_REUSEADDR, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(ChannelOption.SO_KEEPALIVE, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, Pooler.WATER_MARK)
             .childHandler(
                 new ChannelInitializer<Channel>() {
@@ -117,6 +115,9 @@ public final class JBouncer implements AutoCloseable {
                     ch.pipeline().addLast("client", new ClientConnection(pooler, pooler.nextId()));
                   }
                 });
+    transport
+        .socketOptions(settings)
+        .forEach((option, value) -> bootstrap.childOption(rawOption(option), value));
     List<Channel> listeners = new ArrayList<>();
     try {
       for (String address : listenAddresses(settings)) {
@@ -140,6 +141,11 @@ public final class JBouncer implements AutoCloseable {
         threads,
         settings.poolMode().iniName());
     return new JBouncer(pooler, transport, acceptor, workers, listeners, clients);
+  }
+
+  @SuppressWarnings("unchecked")
+  static ChannelOption<Object> rawOption(ChannelOption<?> option) {
+    return (ChannelOption<Object>) option;
   }
 
   /**

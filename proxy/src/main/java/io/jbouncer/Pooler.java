@@ -477,8 +477,6 @@ public final class Pooler {
         new Bootstrap()
             .group(loop)
             .channel(transport.socketChannel())
-            .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.SO_KEEPALIVE, true)
             .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,
                 (int)
@@ -496,6 +494,9 @@ public final class Pooler {
                     ch.pipeline().addLast("server", server);
                   }
                 });
+    transport
+        .socketOptions(settings)
+        .forEach((option, value) -> bootstrap.option(JBouncer.rawOption(option), value));
     bootstrap
         .connect(serverHost(pool.database()), pool.database().port())
         .addListener(

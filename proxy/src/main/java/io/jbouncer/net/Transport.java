@@ -1,15 +1,20 @@
 package io.jbouncer.net;
 
+import io.jbouncer.config.Settings;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The one place that chooses between the native epoll transport and NIO. Everything else asks this
@@ -20,6 +25,35 @@ public record Transport(
     IoHandlerFactory ioHandlerFactory,
     Class<? extends ServerChannel> serverChannel,
     Class<? extends Channel> socketChannel) {
+
+  /**
+   * Socket options for client and server connections from PgBouncer's {@code tcp_*} settings:
+   * keepalive everywhere, and where the native transport allows it the idle time, interval and
+   * count of keepalive probes and {@code tcp_user_timeout} (0 = the kernel's default).
+   */
+  public Map<ChannelOption<?>, Object> socketOptions(Settings settings) {
+    Map<ChannelOption<?>, Object> options = new LinkedHashMap<>();
+    options.put(ChannelOption.TCP_NODELAY, true);
+    options.put(ChannelOption.SO_KEEPALIVE, settings.tcpKeepalive());
+    if (!name.equals("epoll")) {
+      return options; // NIO has no portable per-socket keepalive tuning
+    }
+    if (settings.tcpKeepalive()) {
+      if (settings.tcpKeepidle() > 0) {
+        options.put(EpollChannelOption.TCP_KEEPIDLE, settings.tcpKeepidle());
+      }
+      if (settings.tcpKeepintvl() > 0) {
+        options.put(EpollChannelOption.TCP_KEEPINTVL, settings.tcpKeepintvl());
+      }
+      if (settings.tcpKeepcnt() > 0) {
+        options.put(EpollChannelOption.TCP_KEEPCNT, settings.tcpKeepcnt());
+      }
+    }
+    if (settings.tcpUserTimeout() > 0) {
+      options.put(EpollChannelOption.TCP_USER_TIMEOUT, settings.tcpUserTimeout());
+    }
+    return options;
+  }
 
   /** Native epoll where it loads, NIO otherwise; {@code -Djbouncer.transport=nio} forces NIO. */
   public static Transport detect() {
