@@ -4,39 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The relay and the pool against a {@link ScriptedBackend}, for the exact orderings and failures a
  * real server produces only by chance. Pool size 1 unless a test says otherwise, so "the next
  * client got the server" is observable on the backend.
  */
-class ScriptedRelayTest {
-  @TempDir Path dir;
-  ScriptedBackend backend;
-  ProxyFixture proxy;
-
-  @BeforeEach
-  void start() throws Exception {
-    backend = new ScriptedBackend();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (proxy != null) {
-      proxy.close();
-    }
-    backend.close();
-  }
-
-  private RawClient client() throws Exception {
-    return RawClient.loggedIn(proxy.port(), "trust_user", "trust_pass");
-  }
+class ScriptedRelayTest extends ScriptedProxyTest {
 
   private void awaitServerCount(int expected) throws InterruptedException {
     long deadline = System.nanoTime() + 10_000_000_000L;
@@ -49,10 +25,6 @@ class ScriptedRelayTest {
       Thread.sleep(10);
     }
     throw new AssertionError("the pool never reached " + expected + " server(s)");
-  }
-
-  private static byte[] query(String sql) {
-    return RawClient.typed('Q', RawClient.cstring(sql));
   }
 
   /**

@@ -3,43 +3,15 @@ package io.jbouncer.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * PgBouncer's timeouts, each with a sub-second value against a {@link ScriptedBackend}: the client
  * gets PgBouncer's reason as a FATAL and the server is closed rather than pooled dirty. The janitor
  * runs every 333 ms, so each case allows a few seconds.
  */
-class TimeoutsTest {
-  @TempDir Path dir;
-  ScriptedBackend backend;
-  ProxyFixture proxy;
-
-  @BeforeEach
-  void start() throws Exception {
-    backend = new ScriptedBackend();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (proxy != null) {
-      proxy.close();
-    }
-    backend.close();
-  }
-
-  private RawClient client() throws Exception {
-    return RawClient.loggedIn(proxy.port(), "trust_user", "trust_pass");
-  }
-
-  private static byte[] query(String sql) {
-    return RawClient.typed('Q', RawClient.cstring(sql));
-  }
+class TimeoutsTest extends ScriptedProxyTest {
 
   private static void assertFatal(RawClient client, String reason) throws Exception {
     Map<Character, String> error = client.readError();
