@@ -450,7 +450,18 @@ public final class Pooler {
         minPool,
         reserve,
         settings.reservePoolTimeout().toNanos(),
-        settings.serverRoundRobin());
+        settings.serverRoundRobin(),
+        checkQuery(),
+        settings.serverCheckDelay().toNanos());
+  }
+
+  /** PgBouncer's server_check_query: "" disables the check, {@code <empty>} is an empty query. */
+  private @Nullable String checkQuery() {
+    String query = settings.serverCheckQuery();
+    if (query.isEmpty()) {
+      return null;
+    }
+    return query.equals("<empty>") ? "" : query;
   }
 
   @SafeVarargs

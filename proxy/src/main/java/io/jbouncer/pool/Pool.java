@@ -63,7 +63,9 @@ public final class Pool {
       int minPoolSize,
       int reserveSize,
       long reserveTimeoutNanos,
-      boolean roundRobin) {}
+      boolean roundRobin,
+      @Nullable String checkQuery,
+      long checkDelayNanos) {}
 
   private final ReentrantLock lock = new ReentrantLock();
   // guarded by lock
@@ -180,6 +182,7 @@ public final class Pool {
     @Nullable ServerConnection server;
     @Nullable EventLoop launchOn = null;
     @Nullable String cachedError = null;
+    boolean check = false;
     lock.lock();
     try {
       server = takeIdle(client.eventLoop());
@@ -189,13 +192,18 @@ public final class Pool {
           waiting.addLast(client);
           launchOn = launchIfNeeded(client.eventLoop());
         }
+      } else if (needsCheck(server)) {
+        server.markTested();
+        check = true;
       } else {
         server.markActive();
       }
     } finally {
       lock.unlock();
     }
-    if (server != null) {
+    if (check) {
+      server.check(lifecycle.checkQuery(), client); // hands the server over when it answers
+    } else if (server != null) {
       client.serverAssigned(server);
     } else if (cachedError != null) {
       client.failWaiting(cachedError);
@@ -458,6 +466,13 @@ public final class Pool {
         && (clients > 0 || database.user() != null)
         && loginsInFlight == 0
         && failingFast() == null;
+  }
+
+  /** server_check_query is due: a used server sat idle longer than server_check_delay. */
+  private boolean needsCheck(ServerConnection server) {
+    return lifecycle.checkQuery() != null
+        && server.wasUsed()
+        && System.nanoTime() - server.idleSinceNanos() >= lifecycle.checkDelayNanos();
   }
 
   private boolean pastLifetime(ServerConnection server, long now) {

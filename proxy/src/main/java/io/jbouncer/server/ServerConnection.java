@@ -52,6 +52,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   private boolean counted = true; // guarded by the pool's lock
   private final long createdNanos = System.nanoTime();
   private volatile long idleSinceNanos;
+  private volatile @Nullable ClientConnection checkingFor;
+  private volatile boolean used; // has served a client: PgBouncer's "used", checked before reuse
 
   // login
   private @Nullable BackendLogin login;
@@ -124,9 +126,18 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     transition(ServerState.ACTIVE);
   }
 
+  public void markTested() {
+    transition(ServerState.TESTED);
+  }
+
   public void markIdle() {
     transition(ServerState.IDLE);
     idleSinceNanos = System.nanoTime();
+  }
+
+  /** True once a client was linked to it; only such servers get server_check_query. */
+  public boolean wasUsed() {
+    return used;
   }
 
   /** When this server last went idle (System.nanoTime()). */
@@ -162,6 +173,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   /** Links this server to {@code owner}; false when the server closed meanwhile. */
   public boolean link(ClientConnection owner) {
     client = owner;
+    used = true;
     syncsOutstanding = 0;
     pendingSinceSync = false;
     hiddenReplies = 0;
@@ -256,6 +268,27 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   public void cancelFinished() {
     if (cancelsInFlight.decrementAndGet() == 0 && releaseAfterCancel.compareAndSet(true, false)) {
       eventLoop().execute(() -> release(resetAfterCancel));
+    }
+  }
+
+  /**
+   * Runs {@code server_check_query} on this idle server and then hands it to {@code client}; if the
+   * check fails the server closes first, so the hand-over fails to link and the client waits for
+   * another server.
+   */
+  public void check(String sql, ClientConnection client) {
+    checkingFor = client;
+    channel.writeAndFlush(new Query(sql).encodeTo(channel.alloc().ioBuffer()));
+  }
+
+  private void checkDone() {
+    ClientConnection client = checkingFor;
+    checkingFor = null;
+    if (client != null) {
+      if (!closed) {
+        transition(ServerState.ACTIVE);
+      }
+      client.eventLoop().execute(() -> client.serverAssigned(this));
     }
   }
 
@@ -370,6 +403,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     pool.remove(this);
+    checkDone(); // a client waiting on this server's check gets it, fails to link, queues again
     ClientConnection owner = client; // read after writing closed: pairs with link()
     if (owner != null) {
       owner.eventLoop().execute(() -> owner.serverClosed(this));
@@ -456,6 +490,16 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   private void onUnlinkedFrame(ByteBuf frame) {
     try {
       char type = Frames.type(frame);
+      if (checkingFor != null) {
+        if (type == 'Z' && ReadyForQuery.status(frame) == 'I') {
+          checkDone();
+        } else if (type == 'Z') {
+          close("server check query left a transaction open");
+        } else if (type == 'E') {
+          close("server check query failed: " + ErrorResponse.decode(frame).message());
+        }
+        return;
+      }
       if (resetting) {
         if (type == 'Z') {
           resetting = false;

@@ -280,6 +280,68 @@ class ScriptedRelayTest extends ScriptedProxyTest {
   }
 
   @Test
+  void idleServerIsCheckedBeforeReuseAfterServerCheckDelay() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "server_check_delay = 0\n");
+    try (RawClient a = client()) {
+      a.send(query("first"));
+      ScriptedBackend.Session server = backend.nextSession();
+      assertThat(server.readQuery()).isEqualTo("first");
+      server.sendResult("1", 1, 'I');
+      readReply(a);
+
+      a.send(query("second"));
+      assertThat(server.readQuery()).as("server_check_query <empty>: an empty query").isEmpty();
+      server.send(RawClient.typed('I', new byte[0]), ScriptedBackend.readyForQuery('I'));
+      assertThat(server.readQuery()).isEqualTo("second");
+      server.sendResult("2", 1, 'I');
+      assertThat(readReply(a)).as("the check's replies are not the client's").isEqualTo("2|I");
+    }
+  }
+
+  @Test
+  void failedServerCheckReplacesTheServer() throws Exception {
+    proxy =
+        ProxyFixture.startScripted(
+            dir, backend.port(), "server_check_delay = 0\nserver_check_query = select 1\n");
+    try (RawClient a = client()) {
+      a.send(query("first"));
+      ScriptedBackend.Session broken = backend.nextSession();
+      broken.readQuery();
+      broken.sendResult("1", 1, 'I');
+      readReply(a);
+
+      a.send(query("second"));
+      assertThat(broken.readQuery()).isEqualTo("select 1");
+      broken.send(
+          ScriptedBackend.error("ERROR", "XX000", "something is wrong"),
+          ScriptedBackend.readyForQuery('I'));
+      assertThat(broken.closedByProxy()).isTrue();
+      ScriptedBackend.Session fresh = backend.nextSession();
+      assertThat(fresh.readQuery()).isEqualTo("second");
+      fresh.sendResult("2", 1, 'I');
+      assertThat(readReply(a)).isEqualTo("2|I");
+    }
+  }
+
+  @Test
+  void emptyServerCheckQueryDisablesTheCheck() throws Exception {
+    proxy =
+        ProxyFixture.startScripted(
+            dir, backend.port(), "server_check_delay = 0\nserver_check_query =\n");
+    try (RawClient a = client()) {
+      a.send(query("first"));
+      ScriptedBackend.Session server = backend.nextSession();
+      server.readQuery();
+      server.sendResult("1", 1, 'I');
+      readReply(a);
+      a.send(query("second"));
+      assertThat(server.readQuery()).isEqualTo("second");
+      server.sendResult("2", 1, 'I');
+      readReply(a);
+    }
+  }
+
+  @Test
   void sessionModeResetsTheServerBeforeTheNextClient() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "pool_mode = session\n");
     ScriptedBackend.Session server;
