@@ -21,20 +21,30 @@ import org.junit.jupiter.api.io.TempDir;
 class ServerCapsIT {
   @TempDir Path dir;
 
+  /** Roles no other test uses, so PostgreSQL's view of their backends is this test's alone. */
+  private static final String USERLIST =
+      "\"caps_user\" \"caps_pass\"\n\"caps_other\" \"caps_pass\"\n";
+
+  @org.junit.jupiter.api.BeforeAll
+  static void roles() throws Exception {
+    Roles.ensure("caps_user", "caps_pass");
+    Roles.ensure("caps_other", "caps_pass");
+  }
+
   private static final String TWO_DATABASES =
       ProxyFixture.defaultDatabases() + "app2 = host=127.0.0.1 port=${PGPORT} dbname=app\n";
 
   @Test
   void maxUserConnectionsFromUsersSectionEvictsIdleAndWaitsForActive() throws Exception {
-    String databases = TWO_DATABASES + "\n[users]\nmd5_user = max_user_connections=1\n";
+    String databases = TWO_DATABASES + "\n[users]\ncaps_user = max_user_connections=1\n";
     try (ProxyFixture proxy =
-            ProxyFixture.start(dir, databases, "default_pool_size = 5\n", ProxyFixture.USERLIST);
-        Connection first = proxy.connect("md5_user", "md5_pass", "app");
-        Connection second = proxy.connect("md5_user", "md5_pass", "app2")) {
+            ProxyFixture.start(dir, databases, "default_pool_size = 5\n", USERLIST);
+        Connection first = proxy.connect("caps_user", "caps_pass", "app");
+        Connection second = proxy.connect("caps_user", "caps_pass", "app2")) {
       assertThat(scalar(first.createStatement(), "select 'one'")).isEqualTo("one");
       // app2's pool has no server and the cap is taken by app's idle one: it is evicted
       assertThat(scalar(second.createStatement(), "select 'two'")).isEqualTo("two");
-      assertThat(servers(proxy, "md5_user")).isLessThanOrEqualTo(1);
+      assertThat(servers(proxy, "caps_user")).isLessThanOrEqualTo(1);
 
       first.setAutoCommit(false);
       Statement inTransaction = first.createStatement();
@@ -42,11 +52,11 @@ class ServerCapsIT {
       CompletableFuture<String> waiting = query(second, "select 'after commit'");
       Thread.sleep(300);
       assertThat(waiting).as("an active server is never evicted").isNotDone();
-      assertThat(servers(proxy, "md5_user")).isLessThanOrEqualTo(1);
+      assertThat(servers(proxy, "caps_user")).isLessThanOrEqualTo(1);
       first.commit();
       assertThat(waiting.get(10, TimeUnit.SECONDS)).isEqualTo("after commit");
-      assertThat(servers(proxy, "md5_user")).isLessThanOrEqualTo(1);
-      awaitBackendsAtMost("md5_user", 1); // evicted backends exit shortly after their Terminate
+      assertThat(servers(proxy, "caps_user")).isLessThanOrEqualTo(1);
+      awaitBackendsAtMost("caps_user", 1); // evicted backends exit shortly after their Terminate
     }
   }
 
@@ -57,13 +67,13 @@ class ServerCapsIT {
                 dir,
                 ProxyFixture.defaultDatabases(),
                 "default_pool_size = 5\nmax_db_connections = 1\n",
-                ProxyFixture.USERLIST);
-        Connection md5 = proxy.connect("md5_user", "md5_pass", "app");
-        Connection clear = proxy.connect("clear_user", "clear_pass", "app")) {
+                USERLIST);
+        Connection one = proxy.connect("caps_user", "caps_pass", "app");
+        Connection other = proxy.connect("caps_other", "caps_pass", "app")) {
       for (int i = 0; i < 3; i++) {
-        assertThat(scalar(md5.createStatement(), "select current_user")).isEqualTo("md5_user");
-        assertThat(scalar(clear.createStatement(), "select current_user")).isEqualTo("clear_user");
-        assertThat(servers(proxy, "md5_user") + servers(proxy, "clear_user"))
+        assertThat(scalar(one.createStatement(), "select current_user")).isEqualTo("caps_user");
+        assertThat(scalar(other.createStatement(), "select current_user")).isEqualTo("caps_other");
+        assertThat(servers(proxy, "caps_user") + servers(proxy, "caps_other"))
             .isLessThanOrEqualTo(1);
       }
     }
@@ -93,7 +103,28 @@ class ServerCapsIT {
     while (backends(user) > max && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
-    assertThat(backends(user)).isLessThanOrEqualTo(max);
+    assertThat(backends(user)).as(activity(user)).isLessThanOrEqualTo(max);
+  }
+
+  /** The backends of {@code user}, for a failure message. */
+  private static String activity(String user) throws SQLException {
+    StringBuilder rows = new StringBuilder("pg_stat_activity for " + user + ":");
+    try (Connection admin = TestPostgres.get().superuser();
+        Statement st = admin.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "select pid, datname, application_name, client_port, state, backend_start, query"
+                    + " from pg_stat_activity where usename = '"
+                    + user
+                    + "'")) {
+      while (rs.next()) {
+        rows.append("\n  ");
+        for (int i = 1; i <= 7; i++) {
+          rows.append(rs.getString(i)).append(" | ");
+        }
+      }
+    }
+    return rows.toString();
   }
 
   private static int backends(String user) throws SQLException {
