@@ -77,6 +77,7 @@ public final class Pool {
   private int loginsInFlight;
   private long lastLoginFailureNanos;
   private @Nullable ServerLimit blockedBy;
+  private long lastLifetimeCloseNanos;
   private boolean slotsGivenBack;
   private @Nullable String lastLoginError;
   private volatile @Nullable Map<String, String> welcomeParameters;
@@ -475,8 +476,22 @@ public final class Pool {
         && System.nanoTime() - server.idleSinceNanos() >= lifecycle.checkDelayNanos();
   }
 
+  /**
+   * The server outlived server_lifetime and may be closed now. As in PgBouncer, closes are spread
+   * out: at most one per lifetime / pool_size, so servers opened together are not all replaced
+   * together. Records the close; call with the lock held and close the server if true.
+   */
   private boolean pastLifetime(ServerConnection server, long now) {
-    return lifecycle.lifetimeNanos() > 0 && now - server.createdNanos() > lifecycle.lifetimeNanos();
+    long lifetime = lifecycle.lifetimeNanos();
+    if (lifetime <= 0 || now - server.createdNanos() <= lifetime) {
+      return false;
+    }
+    long gap = lifetime / Math.max(1, poolSize);
+    if (lastLifetimeCloseNanos != 0 && now - lastLifetimeCloseNanos < gap) {
+      return false;
+    }
+    lastLifetimeCloseNanos = now;
+    return true;
   }
 
   /** Closes every idle server, e.g. on shutdown. */

@@ -204,6 +204,29 @@ class TimeoutsTest extends ScriptedProxyTest {
   }
 
   @Test
+  void serverLifetimeClosesArePacedByLifetimeOverPoolSize() throws Exception {
+    proxy =
+        ProxyFixture.startScripted(
+            dir, backend.port(), "server_lifetime = 1.2\ndefault_pool_size = 2\n");
+    try (RawClient a = client();
+        RawClient b = client()) {
+      // two servers opened together: a keeps one in a transaction while b gets the other
+      ScriptedBackend.Session first = roundTrip(a, null, 'T');
+      ScriptedBackend.Session second = roundTrip(b, null, 'I');
+      roundTrip(a, first, 'I');
+      java.util.concurrent.CompletableFuture<Long> firstClosed = closedAt(first);
+      java.util.concurrent.CompletableFuture<Long> secondClosed = closedAt(second);
+      long gap =
+          Math.abs(
+              firstClosed.get(10, java.util.concurrent.TimeUnit.SECONDS)
+                  - secondClosed.get(10, java.util.concurrent.TimeUnit.SECONDS));
+      assertThat(gap)
+          .as("one close waits lifetime / pool_size (0.6 s) after the other")
+          .isGreaterThan(400_000_000L);
+    }
+  }
+
+  @Test
   void serverLifetimeRetiresOldServers() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "server_lifetime = 0.5\n");
     try (RawClient client = client()) {
@@ -212,6 +235,20 @@ class TimeoutsTest extends ScriptedProxyTest {
       ScriptedBackend.Session second = roundTrip(client, null, 'I');
       assertThat(second.pid).isNotEqualTo(first.pid);
     }
+  }
+
+  /** When (System.nanoTime()) the proxy closed {@code server}, watched from another thread. */
+  private static java.util.concurrent.CompletableFuture<Long> closedAt(
+      ScriptedBackend.Session server) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            assertThat(server.closedByProxy()).isTrue();
+            return System.nanoTime();
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
   }
 
   static String text(byte[] bytes) {
