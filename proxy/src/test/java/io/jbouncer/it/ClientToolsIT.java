@@ -31,28 +31,11 @@ class ClientToolsIT {
     assumeTrue(onPath("psql"), "psql is not installed");
     try (ProxyFixture proxy = ProxyFixture.start(dir, "")) {
       Result r =
-          run(
-              Map.of("PGPASSWORD", "scram_pass"),
-              "psql",
-              "-X",
-              "-h",
-              "127.0.0.1",
-              "-p",
-              String.valueOf(proxy.port()),
-              "-U",
-              "scram_user",
-              "-d",
-              "app",
-              "-At",
-              "-v",
-              "ON_ERROR_STOP=1",
-              "-c",
+          psql(
+              proxy.port(),
               "select 'from psql', current_setting('application_name')",
-              "-c",
               "begin",
-              "-c",
               "select 2",
-              "-c",
               "commit");
       assertThat(r.exitCode()).as(r.output()).isZero();
       assertThat(r.output()).contains("from psql|psql").contains("2");
@@ -75,22 +58,7 @@ class ClientToolsIT {
     }
     try (ProxyFixture proxy =
         ProxyFixture.start(dir, ProxyFixture.defaultDatabases(), settings, userlist)) {
-      Result r =
-          run(
-              Map.of("PGPASSWORD", "scram_pass"),
-              "psql",
-              "-X",
-              "-At",
-              "-h",
-              "127.0.0.1",
-              "-p",
-              String.valueOf(proxy.port()),
-              "-U",
-              "scram_user",
-              "-d",
-              "app",
-              "-c",
-              "select current_user");
+      Result r = psql(proxy.port(), "select current_user");
       assertThat(r.exitCode()).as(r.output()).isZero();
       assertThat(r.output().trim()).isEqualTo("scram_user");
     }
@@ -210,6 +178,31 @@ class ClientToolsIT {
   }
 
   record Result(int exitCode, String output) {}
+
+  /** psql as scram_user on database app through the proxy: unaligned, stop at the first error. */
+  static Result psql(int port, String... commands) throws IOException, InterruptedException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "psql",
+                "-X",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                String.valueOf(port),
+                "-U",
+                "scram_user",
+                "-d",
+                "app"));
+    for (String sql : commands) {
+      command.add("-c");
+      command.add(sql);
+    }
+    return run(Map.of("PGPASSWORD", "scram_pass"), command.toArray(new String[0]));
+  }
 
   static Result run(Map<String, String> env, String... command)
       throws IOException, InterruptedException {

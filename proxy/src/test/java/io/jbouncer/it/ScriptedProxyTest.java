@@ -35,4 +35,23 @@ abstract class ScriptedProxyTest {
   static byte[] query(String sql) {
     return RawClient.typed('Q', RawClient.cstring(sql));
   }
+
+  /**
+   * Runs one query to completion through {@code client}: the backend ({@code server}, or the next
+   * session it opens when null) must receive it and answers "ok" with {@code status}.
+   */
+  ScriptedBackend.Session roundTrip(
+      RawClient client,
+      ScriptedBackend.@org.jspecify.annotations.Nullable Session server,
+      char status)
+      throws Exception {
+    client.send(query("q"));
+    ScriptedBackend.Session s = server != null ? server : backend.nextSession();
+    org.assertj.core.api.Assertions.assertThat(s.readQuery()).isEqualTo("q");
+    s.sendResult("ok", 1, status);
+    while (client.read().type() != 'Z') {
+      // the reply
+    }
+    return s;
+  }
 }

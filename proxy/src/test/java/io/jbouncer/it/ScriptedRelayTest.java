@@ -283,11 +283,7 @@ class ScriptedRelayTest extends ScriptedProxyTest {
   void idleServerIsCheckedBeforeReuseAfterServerCheckDelay() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "server_check_delay = 0\n");
     try (RawClient a = client()) {
-      a.send(query("first"));
-      ScriptedBackend.Session server = backend.nextSession();
-      assertThat(server.readQuery()).isEqualTo("first");
-      server.sendResult("1", 1, 'I');
-      readReply(a);
+      ScriptedBackend.Session server = roundTrip(a, null, 'I');
 
       a.send(query("second"));
       assertThat(server.readQuery()).as("server_check_query <empty>: an empty query").isEmpty();
@@ -304,11 +300,7 @@ class ScriptedRelayTest extends ScriptedProxyTest {
         ProxyFixture.startScripted(
             dir, backend.port(), "server_check_delay = 0\nserver_check_query = select 1\n");
     try (RawClient a = client()) {
-      a.send(query("first"));
-      ScriptedBackend.Session broken = backend.nextSession();
-      broken.readQuery();
-      broken.sendResult("1", 1, 'I');
-      readReply(a);
+      ScriptedBackend.Session broken = roundTrip(a, null, 'I');
 
       a.send(query("second"));
       assertThat(broken.readQuery()).isEqualTo("select 1");
@@ -329,11 +321,7 @@ class ScriptedRelayTest extends ScriptedProxyTest {
         ProxyFixture.startScripted(
             dir, backend.port(), "server_check_delay = 0\nserver_check_query =\n");
     try (RawClient a = client()) {
-      a.send(query("first"));
-      ScriptedBackend.Session server = backend.nextSession();
-      server.readQuery();
-      server.sendResult("1", 1, 'I');
-      readReply(a);
+      ScriptedBackend.Session server = roundTrip(a, null, 'I');
       a.send(query("second"));
       assertThat(server.readQuery()).isEqualTo("second");
       server.sendResult("2", 1, 'I');

@@ -19,19 +19,6 @@ class TimeoutsTest extends ScriptedProxyTest {
     assertThat(client.closedByServer()).isTrue();
   }
 
-  /** Runs one query to completion (reply "ok", status {@code status}) and returns its server. */
-  private ScriptedBackend.Session roundTrip(
-      RawClient client, ScriptedBackend.Session server, char status) throws Exception {
-    client.send(query("q"));
-    ScriptedBackend.Session s = server != null ? server : backend.nextSession();
-    s.readQuery();
-    s.sendResult("ok", 1, status);
-    while (client.read().type() != 'Z') {
-      // the reply
-    }
-    return s;
-  }
-
   @Test
   void queryWaitTimeoutDropsAClientQueuedTooLong() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "query_wait_timeout = 0.5\n");
