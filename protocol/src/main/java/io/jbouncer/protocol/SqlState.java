@@ -7,7 +7,6 @@ package io.jbouncer.protocol;
 public final class SqlState {
   public static final String SUCCESSFUL_COMPLETION = "00000";
   public static final String PROTOCOL_VIOLATION = "08P01";
-  public static final String CONNECTION_FAILURE = "08006";
   public static final String FEATURE_NOT_SUPPORTED = "0A000";
   public static final String INVALID_AUTHORIZATION_SPECIFICATION = "28000";
   public static final String INVALID_PASSWORD = "28P01";

@@ -136,7 +136,12 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
               .schedule(
                   () -> {
                     if (state == ClientState.LOGIN) {
-                      fatal(SqlState.PROTOCOL_VIOLATION, "client_login_timeout");
+                      // authenticated clients wait for a server login to give them the welcome
+                      fatal(
+                          SqlState.PROTOCOL_VIOLATION,
+                          pool != null
+                              ? "client_login_timeout (server down)"
+                              : "client_login_timeout");
                     }
                   },
                   timeout,
@@ -769,7 +774,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (state == ClientState.CLOSED) {
       return;
     }
-    fatal(SqlState.CONNECTION_FAILURE, "server conn crashed?");
+    fatal(SqlState.PROTOCOL_VIOLATION, "server conn crashed?");
   }
 
   // --- cancel ---

@@ -302,12 +302,16 @@ public final class Pool {
   }
 
   /**
-   * A server login failed with {@code errorFrame} (the server's ErrorResponse, or one of ours).
-   * When the pool has no other server, every client waiting on it gets that error (PgBouncer's
-   * {@code kill_pool_logins_server_error}) and new clients fail fast for {@code
-   * server_login_retry}.
+   * A server login failed; {@code message} becomes the cached error of {@code server_login_retry}.
+   *
+   * <p>With {@code errorFrame} (the server's ErrorResponse, or one of ours for a login we cannot
+   * do) every client waiting on a pool without another server gets that error, as PgBouncer's
+   * {@code kill_pool_logins}: the server refused us, waiting will not help. Without it (connect
+   * refused or timed out, connection lost, or PostgreSQL "starting up"/"shutting down") the clients
+   * stay queued: the pool janitor retries after {@code server_login_retry} until they are served or
+   * their {@code query_wait_timeout} / {@code client_login_timeout} ends the wait.
    */
-  public void loginFailed(ServerConnection server, ByteBuf errorFrame, String message) {
+  public void loginFailed(ServerConnection server, @Nullable ByteBuf errorFrame, String message) {
     List<ClientConnection> failed = new ArrayList<>();
     boolean uncounted = false;
     try {
@@ -320,7 +324,7 @@ public final class Pool {
         }
         lastLoginFailureNanos = System.nanoTime();
         lastLoginError = message;
-        if (serverCount == 0) {
+        if (errorFrame != null && serverCount == 0) {
           failed.addAll(awaitingWelcome);
           failed.addAll(waiting);
           awaitingWelcome.clear();
@@ -334,7 +338,9 @@ public final class Pool {
         client.eventLoop().execute(() -> client.failWithFrame(copy));
       }
     } finally {
-      errorFrame.release();
+      if (errorFrame != null) {
+        errorFrame.release();
+      }
     }
     if (uncounted) {
       limits.forEach(ServerLimit::release);
@@ -352,9 +358,9 @@ public final class Pool {
       if (uncounted) {
         serverCount--;
       }
-      ClientConnection first = waiting.peekFirst();
-      if (first != null) {
-        launchOn = launchIfNeeded(first.eventLoop());
+      EventLoop demand = firstWaiterLoop();
+      if (demand != null) {
+        launchOn = launchIfNeeded(demand);
       }
     } finally {
       lock.unlock();
@@ -380,11 +386,9 @@ public final class Pool {
     @Nullable EventLoop launchOn = null;
     lock.lock();
     try {
-      ClientConnection first = waiting.peekFirst();
-      if (first != null) {
-        launchOn = launchIfNeeded(first.eventLoop());
-      } else if (!awaitingWelcome.isEmpty()) {
-        launchOn = launchIfNeeded(awaitingWelcome.get(0).eventLoop());
+      EventLoop demand = firstWaiterLoop();
+      if (demand != null) {
+        launchOn = launchIfNeeded(demand);
       }
     } finally {
       lock.unlock();
@@ -409,9 +413,11 @@ public final class Pool {
   }
 
   /**
-   * The janitor's round: opens a reserve server for a client waiting past {@code
-   * reserve_pool_timeout}; closes idle servers past {@code server_lifetime}, and those idle longer
-   * than {@code server_idle_timeout} while the pool keeps at least {@code min_pool_size}.
+   * The janitor's round: opens a server for waiting clients when one may be opened again (a reserve
+   * server for a client waiting past {@code reserve_pool_timeout}, or the retry after a failed
+   * login once {@code server_login_retry} has passed); closes idle servers past {@code
+   * server_lifetime}, and those idle longer than {@code server_idle_timeout} while the pool keeps
+   * at least {@code min_pool_size}.
    */
   public void closeExpiredIdle(long now) {
     List<ServerConnection> expired = new ArrayList<>();
@@ -420,10 +426,12 @@ public final class Pool {
     boolean fill = false;
     lock.lock();
     try {
-      ClientConnection first = waiting.peekFirst();
-      if (first != null && reserveOpen(now)) {
-        launchOn = launchIfNeeded(first.eventLoop()); // waited past reserve_pool_timeout
-      } else if (launchOn == null && belowMinimum()) {
+      EventLoop demand = firstWaiterLoop();
+      if (demand != null) {
+        // clients wait and nothing is being opened: past reserve_pool_timeout, or after a failed
+        // login once server_login_retry has passed
+        launchOn = launchIfNeeded(demand);
+      } else if (belowMinimum()) {
         fill = reserveSlots();
       }
       int remaining = serverCount;
@@ -508,14 +516,22 @@ public final class Pool {
     }
   }
 
-  /** Counts for tests and, later, SHOW POOLS. */
-  public record Counts(int servers, int idle, int waiting, int loginsInFlight) {}
+  /**
+   * Counts for tests and, later, SHOW POOLS; {@code failingLogin} is the error new clients get
+   * while {@code server_login_retry} holds back the next login, else null.
+   */
+  public record Counts(
+      int servers, int idle, int waiting, int loginsInFlight, @Nullable String failingLogin) {}
 
   public Counts counts() {
     lock.lock();
     try {
       return new Counts(
-          serverCount, idle.size(), waiting.size() + awaitingWelcome.size(), loginsInFlight);
+          serverCount,
+          idle.size(),
+          waiting.size() + awaitingWelcome.size(),
+          loginsInFlight,
+          failingFast());
     } finally {
       lock.unlock();
     }
@@ -555,6 +571,15 @@ public final class Pool {
   }
 
   // --- everything below runs with the lock held ---
+
+  /** The event loop of the client waiting longest (for a server, else for its welcome). */
+  private @Nullable EventLoop firstWaiterLoop() {
+    ClientConnection first = waiting.peekFirst();
+    if (first != null) {
+      return first.eventLoop();
+    }
+    return awaitingWelcome.isEmpty() ? null : awaitingWelcome.get(0).eventLoop();
+  }
 
   /** Reserves a server slot and returns the loop to open it on, or null when none is needed. */
   private @Nullable EventLoop launchIfNeeded(EventLoop preferred) {

@@ -115,7 +115,7 @@ final class BackendLogin {
     }
     done = true;
     outcome.failed(
-        ErrorResponse.of("FATAL", SqlState.CONNECTION_FAILURE, message)
+        ErrorResponse.of("FATAL", SqlState.PROTOCOL_VIOLATION, message)
             .encodeTo(channel.alloc().ioBuffer()),
         message);
   }

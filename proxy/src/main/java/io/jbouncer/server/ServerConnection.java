@@ -314,7 +314,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
           .schedule(
               () -> {
                 if (state == ServerState.LOGIN && !closed) {
-                  loginFailed("connect timeout");
+                  loginLost("connect timeout");
                 }
               },
               timeoutMillis,
@@ -399,7 +399,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
       pendingTarget.eventLoop().execute(() -> pendingTarget.onServerFrames(this, pending));
     }
     if (wasLogin) {
-      loginFailed("server closed the connection during login");
+      loginLost("server conn crashed?"); // PgBouncer's words for a connection lost in login
       return;
     }
     pool.remove(this);
@@ -415,19 +415,18 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     Throwable root =
         cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
     if (state == ServerState.LOGIN) {
-      loginFailed("server login failed: " + root.getMessage());
+      loginLost("server login failed: " + root.getMessage());
     } else {
       close("server conn crashed? " + root.getMessage());
     }
     ctx.close();
   }
 
-  /** The TCP connect did not succeed. */
+  /** The TCP connect did not succeed (refused, unreachable, or not within the timeout). */
   public void connectFailed(Throwable cause) {
-    closed = true;
     state = ServerState.CLOSED;
-    log.warn("{} closing because: connect failed: {}", prefix(), cause.getMessage());
-    loginFailed("could not connect to server: " + cause.getMessage());
+    log.debug("{} connect failed: {}", prefix(), cause.toString());
+    loginLost("connect failed"); // the cached error, as PgBouncer's
   }
 
   // --- login ---
@@ -455,8 +454,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
                 @Override
                 public void failed(ByteBuf errorFrame, String message) {
-                  log.warn("{} closing because: login failed: {}", prefix(), message);
-                  failLogin(errorFrame, message);
+                  loginRefused(errorFrame, message);
                 }
               });
       login = conversation;
@@ -464,23 +462,42 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     conversation.onFrame(frame);
   }
 
-  private void loginFailed(String message) {
-    log.warn("{} closing because: {}", prefix(), message);
-    ByteBuf error =
-        ErrorResponse.of("FATAL", SqlState.CONNECTION_FAILURE, message)
-            .encodeTo(channel.alloc().ioBuffer());
-    failLogin(error, message);
-  }
-
   private boolean loginFailureReported;
 
-  private void failLogin(ByteBuf errorFrame, String message) {
+  /**
+   * The login failed on the way (connect refused or timed out, connection lost): the pool's waiting
+   * clients stay queued for the retry after server_login_retry.
+   */
+  private void loginLost(String message) {
     if (loginFailureReported) {
-      errorFrame.release();
       return;
     }
     loginFailureReported = true;
     closed = true;
+    log.warn("{} closing because: {} (age={}s)", prefix(), message, ageSeconds());
+    pool.loginFailed(this, null, message);
+    channel.close();
+  }
+
+  /**
+   * PostgreSQL refused the login, or we cannot do the login it asks for: the pool's waiting clients
+   * get {@code errorFrame} (we own it). "Cannot connect now" (57P03: starting up, shutting down, in
+   * recovery) is a passing state: waiting clients stay queued, as in PgBouncer.
+   */
+  private void loginRefused(ByteBuf errorFrame, String message) {
+    if (loginFailureReported) {
+      errorFrame.release();
+      return;
+    }
+    if (SqlState.CANNOT_CONNECT_NOW.equals(ErrorResponse.decode(errorFrame).code())) {
+      errorFrame.release();
+      loginLost(message);
+      return;
+    }
+    loginFailureReported = true;
+    closed = true;
+    log.warn(
+        "{} closing because: server login failed: {} (age={}s)", prefix(), message, ageSeconds());
     pool.loginFailed(this, errorFrame, message);
     channel.close();
   }

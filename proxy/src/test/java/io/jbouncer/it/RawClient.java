@@ -24,20 +24,25 @@ final class RawClient implements AutoCloseable {
   /** A client logged in with md5 authentication and past its first ReadyForQuery. */
   static RawClient loggedIn(int port, String user, String password) throws IOException {
     RawClient raw = new RawClient(port);
-    raw.send(startup("user", user, "database", "app"));
-    Message request = raw.read();
-    if (request.type() != 'R') {
-      throw new IOException("expected an authentication request, got '" + request.type() + "'");
-    }
-    byte[] salt = java.util.Arrays.copyOfRange(request.body(), 4, 8);
-    raw.send(
-        typed(
-            'p',
-            cstring(io.jbouncer.protocol.auth.Md5Password.clientResponse(user, password, salt))));
+    raw.startLogin(user, password);
     while (raw.read().type() != 'Z') {
       // AuthenticationOk, ParameterStatus..., BackendKeyData
     }
     return raw;
+  }
+
+  /** Sends the StartupMessage (database app) and answers the md5 request; reads no further. */
+  void startLogin(String user, String password) throws IOException {
+    send(startup("user", user, "database", "app"));
+    Message request = read();
+    if (request.type() != 'R') {
+      throw new IOException("expected an authentication request, got '" + request.type() + "'");
+    }
+    byte[] salt = java.util.Arrays.copyOfRange(request.body(), 4, 8);
+    send(
+        typed(
+            'p',
+            cstring(io.jbouncer.protocol.auth.Md5Password.clientResponse(user, password, salt))));
   }
 
   void send(byte[] bytes) throws IOException {

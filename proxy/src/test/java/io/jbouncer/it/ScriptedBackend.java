@@ -22,16 +22,57 @@ import java.util.concurrent.TimeUnit;
  * timing and failure cases; behaviour is tested against real PostgreSQL elsewhere.
  */
 final class ScriptedBackend implements AutoCloseable {
+  static final int CANCEL_REQUEST_CODE = 80877102;
+
   private final ServerSocket listener;
   private final BlockingQueue<Session> sessions = new LinkedBlockingQueue<>();
+  private final BlockingQueue<Cancel> cancels = new LinkedBlockingQueue<>();
+  private final BlockingQueue<byte[]> loginRefusals = new LinkedBlockingQueue<>();
   private final Thread acceptor;
   private int nextPid = 1000;
 
   ScriptedBackend() throws IOException {
-    listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    this(0);
+  }
+
+  /** A backend on {@code port} (0: any free port). */
+  ScriptedBackend(int port) throws IOException {
+    listener = new ServerSocket();
+    listener.setReuseAddress(true);
+    listener.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
     acceptor = new Thread(this::acceptLoop, "scripted-backend");
     acceptor.setDaemon(true);
     acceptor.start();
+  }
+
+  /**
+   * The next login gets {@code reply} (an ErrorResponse, say) instead of AuthenticationOk, and its
+   * connection is closed; queued replies are used one login each.
+   */
+  void refuseNextLogin(byte[] reply) {
+    loginRefusals.add(reply);
+  }
+
+  /** The next CancelRequest the proxy sent; fails after 10 s. */
+  Cancel nextCancel() throws InterruptedException {
+    Cancel c = cancels.poll(10, TimeUnit.SECONDS);
+    if (c == null) {
+      throw new AssertionError("the proxy sent no CancelRequest within 10 s");
+    }
+    return c;
+  }
+
+  /** True when no CancelRequest arrives within {@code millis}. */
+  boolean noCancelWithin(long millis) throws InterruptedException {
+    return cancels.poll(millis, TimeUnit.MILLISECONDS) == null;
+  }
+
+  /** A CancelRequest as the backend received it; the proxy waits until it is closed. */
+  record Cancel(int pid, int secretKey, Socket socket) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
   }
 
   int port() {
@@ -54,13 +95,28 @@ final class ScriptedBackend implements AutoCloseable {
 
   private void acceptLoop() {
     while (!listener.isClosed()) {
+      Socket socket;
       try {
-        Socket socket = listener.accept();
+        socket = listener.accept();
+      } catch (IOException e) {
+        return;
+      }
+      try {
         Session session = new Session(socket, nextPid++);
+        if (session.cancel != null) {
+          cancels.add(session.cancel);
+          continue;
+        }
+        byte[] refusal = loginRefusals.poll();
+        if (refusal != null) {
+          session.send(refusal);
+          socket.close();
+          continue;
+        }
         session.login();
         sessions.add(session);
       } catch (IOException e) {
-        return;
+        // that connection failed (the proxy gave up on it); keep accepting
       }
     }
   }
@@ -74,25 +130,32 @@ final class ScriptedBackend implements AutoCloseable {
   static final class Session implements AutoCloseable {
     final Map<String, String> startup = new LinkedHashMap<>();
     final int pid;
+    @org.jspecify.annotations.Nullable Cancel cancel; // the first packet was a CancelRequest
     private final Socket socket;
     private final DataInputStream in;
     private final OutputStream out;
 
+    /** Reads the first packet: a StartupMessage into {@link #startup}, or a CancelRequest. */
     Session(Socket socket, int pid) throws IOException {
       this.socket = socket;
       this.pid = pid;
       socket.setSoTimeout(10_000);
       in = new DataInputStream(socket.getInputStream());
       out = socket.getOutputStream();
-    }
-
-    private void login() throws IOException {
       byte[] packet = new byte[in.readInt() - 4];
       in.readFully(packet);
+      java.nio.ByteBuffer fields = java.nio.ByteBuffer.wrap(packet);
+      if (fields.getInt() == CANCEL_REQUEST_CODE) {
+        cancel = new Cancel(fields.getInt(), fields.getInt(), socket);
+        return;
+      }
       String[] parts = new String(packet, 4, packet.length - 4, StandardCharsets.UTF_8).split("\0");
       for (int i = 0; i + 1 < parts.length; i += 2) {
         startup.put(parts[i], parts[i + 1]);
       }
+    }
+
+    private void login() throws IOException {
       send(
           frame('R', 0, new byte[0]),
           parameterStatus("server_version", "17.0"),
