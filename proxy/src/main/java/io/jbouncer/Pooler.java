@@ -216,15 +216,27 @@ public final class Pooler {
     }
     long now = System.nanoTime();
     for (ClientConnection client : clients.toArray(new ClientConnection[0])) {
-      client.checkTimeouts(now);
+      try {
+        client.checkTimeouts(now);
+      } catch (RuntimeException e) {
+        // a scheduled task that throws is never run again: one bad client must not stop them all
+        log.error("{} janitor failed", client.prefix(), e);
+      }
     }
   }
 
-  /** The pools' janitor: idle servers past server_idle_timeout or server_lifetime. */
+  /**
+   * The pools' janitor: retries and reserve servers for waiting clients, min_pool_size, idle
+   * servers past server_idle_timeout or server_lifetime, cancels past cancel_wait_timeout.
+   */
   void poolJanitor() {
     long now = System.nanoTime();
     for (Pool pool : pools.values()) {
-      pool.closeExpiredIdle(now);
+      try {
+        pool.janitor(now);
+      } catch (RuntimeException e) {
+        log.error("{}: janitor failed", pool.key(), e);
+      }
     }
   }
 
@@ -426,7 +438,7 @@ public final class Pooler {
         settings.serverLoginRetry().toNanos(),
         limits,
         lifecycle(database, user, size),
-        this::launch);
+        connector);
   }
 
   private Pool.Lifecycle lifecycle(
@@ -452,7 +464,8 @@ public final class Pooler {
         settings.reservePoolTimeout().toNanos(),
         settings.serverRoundRobin(),
         checkQuery(),
-        settings.serverCheckDelay().toNanos());
+        settings.serverCheckDelay().toNanos(),
+        settings.cancelWaitTimeout().toNanos());
   }
 
   /** PgBouncer's server_check_query: "" disables the check, {@code <empty>} is an empty query. */
@@ -538,22 +551,38 @@ public final class Pooler {
     }
   }
 
-  /** A CancelRequest arrived on {@code cancelChannel}; it closes once the cancel was handled. */
-  public void cancel(long key, Channel cancelChannel) {
+  /**
+   * A CancelRequest arrived on {@code request}'s connection, which closes once the cancel was
+   * handled (PgBouncer never answers on it either).
+   */
+  public void cancel(long key, ClientConnection request) {
     ClientConnection target = cancelKeys.get(key);
     if (target == null) {
-      log.debug("cancel request with unknown key from {}", cancelChannel.remoteAddress());
-      cancelChannel.close();
+      request.closeCancelRequest("failed cancel request");
       return;
     }
-    target.eventLoop().execute(() -> target.cancelRunningQuery(cancelChannel::close));
+    target.eventLoop().execute(() -> target.cancelRunningQuery(request));
   }
+
+  /** How pools open their connections: on the event loops of this pooler. */
+  private final Pool.Connector connector =
+      new Pool.Connector() {
+        @Override
+        public void launch(Pool pool, @Nullable EventLoop loop) {
+          Pooler.this.launch(pool, loop);
+        }
+
+        @Override
+        public void sendCancel(ServerConnection server, Runnable done) {
+          Pooler.this.sendCancel(server, done);
+        }
+      };
 
   /**
    * Sends PostgreSQL a CancelRequest for {@code server}'s backend over a new connection; {@code
    * done} runs when PostgreSQL has closed it (the cancel was delivered) or it failed.
    */
-  public void sendCancel(ServerConnection server, Runnable done) {
+  private void sendCancel(ServerConnection server, Runnable done) {
     SocketAddress address = server.channel().remoteAddress();
     int processId = server.processId();
     int secretKey = server.secretKey();

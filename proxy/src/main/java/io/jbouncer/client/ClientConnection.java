@@ -249,7 +249,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (packet instanceof StartupPacket.StartupMessage startup) {
       onStartupMessage(startup);
     } else if (packet instanceof StartupPacket.CancelRequest cancel) {
-      pooler.cancel(cancel.key(), channel());
+      pooler.cancel(cancel.key(), this);
     } else {
       // SSLRequest and GSSENCRequest: neither is offered yet; the client goes on unencrypted
       channel().writeAndFlush(channel().alloc().buffer(1).writeByte('N'));
@@ -779,20 +779,30 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   // --- cancel ---
 
-  /** A CancelRequest named this client: cancel its running query, and nothing else. */
-  public void cancelRunningQuery(Runnable done) {
+  /**
+   * A CancelRequest on {@code request}'s connection named this client: cancel its running query,
+   * and nothing else.
+   */
+  public void cancelRunningQuery(ClientConnection request) {
     if (state == ClientState.WAITING && cancelWhileQueued()) {
-      done.run();
+      request.closeCancelRequest("cancel request for queued client");
       return;
     }
     ServerConnection linked = server;
     if (linked == null || state != ClientState.ACTIVE || !linked.hasOutstandingRequests()) {
-      log.debug("{} cancel request for idle client", prefix());
-      done.run();
+      request.closeCancelRequest("cancel request for idle client");
       return;
     }
-    linked.cancelsInFlight().incrementAndGet();
-    pooler.sendCancel(linked, done);
+    linked.cancelsInFlight().incrementAndGet(); // holds the server for this client until done
+    pool.cancel(linked, this, request);
+  }
+
+  /** This connection carried a CancelRequest that needs no more work: close it, saying why. */
+  public void closeCancelRequest(String reason) {
+    if (settings.logDisconnections()) {
+      log.info("{} closing because: {}", prefix(), reason);
+    }
+    channel().close();
   }
 
   /**

@@ -46,7 +46,7 @@ public final class Pool {
   private final int poolSize;
   private final String serverDbname;
   private final Supplier<@Nullable String> serverPassword;
-  private final ServerLauncher launcher;
+  private final Connector connector;
   private final long loginRetryNanos;
   private final List<ServerLimit> limits;
   private final Lifecycle lifecycle;
@@ -55,7 +55,7 @@ public final class Pool {
    * How servers come and go: {@code server_idle_timeout} and {@code server_lifetime} in nanoseconds
    * (0 = forever); {@code min_pool_size}, below which idle servers are not closed for idleness;
    * {@code reserve_pool_size} extra servers allowed once the first waiting client has waited {@code
-   * reserve_pool_timeout}.
+   * reserve_pool_timeout}; {@code cancel_wait_timeout} for cancel requests waiting for a slot.
    */
   public record Lifecycle(
       long idleTimeoutNanos,
@@ -65,13 +65,16 @@ public final class Pool {
       long reserveTimeoutNanos,
       boolean roundRobin,
       @Nullable String checkQuery,
-      long checkDelayNanos) {}
+      long checkDelayNanos,
+      long cancelWaitNanos) {}
 
   private final ReentrantLock lock = new ReentrantLock();
   // guarded by lock
   private final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
   private final ArrayDeque<ClientConnection> waiting = new ArrayDeque<>();
   private final List<ClientConnection> awaitingWelcome = new ArrayList<>();
+  private final ArrayDeque<PendingCancel> waitingCancels = new ArrayDeque<>();
+  private int cancelsInFlight;
   private int serverCount;
   private int clients; // logged-in clients of this pool, for min_pool_size
   private int loginsInFlight;
@@ -82,10 +85,21 @@ public final class Pool {
   private @Nullable String lastLoginError;
   private volatile @Nullable Map<String, String> welcomeParameters;
 
-  /** Opens server connections for a pool, on the event loop it is told to use (null = any). */
-  public interface ServerLauncher {
+  /** Opens connections to PostgreSQL for a pool. */
+  public interface Connector {
+    /** Opens a server connection for {@code pool} on {@code loop} (null = any event loop). */
     void launch(Pool pool, @Nullable EventLoop loop);
+
+    /**
+     * Sends PostgreSQL a CancelRequest for {@code server}'s backend over a new connection; {@code
+     * done} runs once PostgreSQL closed it or it failed.
+     */
+    void sendCancel(ServerConnection server, Runnable done);
   }
+
+  /** A cancel request waiting for a free cancel slot, from {@code request} for {@code target}. */
+  private record PendingCancel(
+      ServerConnection server, ClientConnection target, ClientConnection request, long since) {}
 
   public Pool(
       PoolKey key,
@@ -97,7 +111,7 @@ public final class Pool {
       long loginRetryNanos,
       List<ServerLimit> limits,
       Lifecycle lifecycle,
-      ServerLauncher launcher) {
+      Connector connector) {
     this.key = key;
     this.database = database;
     this.poolMode = poolMode;
@@ -107,7 +121,7 @@ public final class Pool {
     this.loginRetryNanos = loginRetryNanos;
     this.limits = List.copyOf(limits);
     this.lifecycle = lifecycle;
-    this.launcher = launcher;
+    this.connector = connector;
     for (ServerLimit limit : this.limits) {
       limit.join(this);
     }
@@ -419,9 +433,10 @@ public final class Pool {
    * server_lifetime}, and those idle longer than {@code server_idle_timeout} while the pool keeps
    * at least {@code min_pool_size}.
    */
-  public void closeExpiredIdle(long now) {
+  public void janitor(long now) {
     List<ServerConnection> expired = new ArrayList<>();
     List<String> reasons = new ArrayList<>();
+    List<PendingCancel> staleCancels = new ArrayList<>();
     @Nullable EventLoop launchOn = null;
     boolean fill = false;
     lock.lock();
@@ -434,6 +449,7 @@ public final class Pool {
       } else if (belowMinimum()) {
         fill = reserveSlots();
       }
+      dropStaleCancels(now, staleCancels);
       int remaining = serverCount;
       for (Iterator<ServerConnection> it = idle.descendingIterator(); it.hasNext(); ) {
         ServerConnection server = it.next();
@@ -458,9 +474,13 @@ public final class Pool {
     for (int i = 0; i < expired.size(); i++) {
       expired.get(i).close(reasons.get(i));
     }
+    for (PendingCancel cancel : staleCancels) {
+      cancel.request().closeCancelRequest("cancel_wait_timeout");
+      cancel.server().cancelFinished();
+    }
     if (fill) {
       log.debug("{}: below min_pool_size {}, opening a server", key, lifecycle.minPoolSize());
-      launcher.launch(this, null);
+      connector.launch(this, null);
     }
     launch(launchOn);
   }
@@ -500,6 +520,72 @@ public final class Pool {
     }
     lastLifetimeCloseNanos = now;
     return true;
+  }
+
+  /**
+   * Cancels the query {@code target} runs on {@code server}, for the CancelRequest that arrived on
+   * {@code request}'s connection, which closes when it is done. The pool sends at most {@code
+   * pool_size} cancel requests at once (PgBouncer lets cancels take a pool to twice its size); the
+   * others wait in line, each at most {@code cancel_wait_timeout}. The caller counted the cancel in
+   * {@link ServerConnection#cancelsInFlight()}.
+   */
+  public void cancel(ServerConnection server, ClientConnection target, ClientConnection request) {
+    PendingCancel cancel = new PendingCancel(server, target, request, System.nanoTime());
+    lock.lock();
+    try {
+      if (poolSize > 0 && cancelsInFlight >= poolSize) {
+        waitingCancels.addLast(cancel);
+        return;
+      }
+      cancelsInFlight++;
+    } finally {
+      lock.unlock();
+    }
+    send(cancel);
+  }
+
+  private void send(PendingCancel cancel) {
+    if (cancel.server().client() != cancel.target()) {
+      // the query ended while the cancel waited: it would hit whatever runs there next
+      cancel.server().cancelFinished();
+      cancel.request().closeCancelRequest("not sending cancel request for client that is now idle");
+      cancelSent();
+      return;
+    }
+    connector.sendCancel(
+        cancel.server(),
+        () -> {
+          cancel.request().closeCancelRequest("successfully sent cancel request");
+          cancelSent();
+        });
+  }
+
+  /** A cancel slot is free again: the next waiting cancel request takes it. */
+  private void cancelSent() {
+    PendingCancel next;
+    lock.lock();
+    try {
+      next = waitingCancels.pollFirst();
+      if (next == null) {
+        cancelsInFlight--;
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (next != null) {
+      send(next);
+    }
+  }
+
+  /** Drops cancel requests that waited longer than cancel_wait_timeout (janitor, lock held). */
+  private void dropStaleCancels(long now, List<PendingCancel> dropped) {
+    long limit = lifecycle.cancelWaitNanos();
+    while (limit > 0 && !waitingCancels.isEmpty()) {
+      if (now - waitingCancels.peekFirst().since() <= limit) {
+        return;
+      }
+      dropped.add(waitingCancels.pollFirst());
+    }
   }
 
   /** Closes every idle server, e.g. on shutdown. */
@@ -548,7 +634,7 @@ public final class Pool {
   private void launch(@Nullable EventLoop loop) {
     if (loop != null) {
       log.debug("{}: launching new server connection", key);
-      launcher.launch(this, loop);
+      connector.launch(this, loop);
       return;
     }
     ServerLimit blocked;

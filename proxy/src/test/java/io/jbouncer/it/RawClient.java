@@ -13,6 +13,7 @@ final class RawClient implements AutoCloseable {
   private final Socket socket;
   private final DataInputStream in;
   private final OutputStream out;
+  private byte[] cancelKey = new byte[8]; // BackendKeyData (process id, secret) once logged in
 
   RawClient(int port) throws IOException {
     socket = new Socket("127.0.0.1", port);
@@ -25,10 +26,22 @@ final class RawClient implements AutoCloseable {
   static RawClient loggedIn(int port, String user, String password) throws IOException {
     RawClient raw = new RawClient(port);
     raw.startLogin(user, password);
-    while (raw.read().type() != 'Z') {
-      // AuthenticationOk, ParameterStatus..., BackendKeyData
+    Message m;
+    while ((m = raw.read()).type() != 'Z') {
+      if (m.type() == 'K') {
+        raw.cancelKey = java.util.Arrays.copyOf(m.body(), 8);
+      }
     }
     return raw;
+  }
+
+  /** A CancelRequest packet for this client's running query, to send on a new connection. */
+  byte[] cancelRequest() {
+    byte[] packet = new byte[16];
+    putInt(packet, 0, 16);
+    putInt(packet, 4, 80877102);
+    System.arraycopy(cancelKey, 0, packet, 8, 8);
+    return packet;
   }
 
   /** Sends the StartupMessage (database app) and answers the md5 request; reads no further. */
