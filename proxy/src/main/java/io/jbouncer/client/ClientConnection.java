@@ -620,8 +620,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
    * PgBouncer's client-side timeouts, checked by this loop's janitor a few times a second: a client
    * waiting for a server ({@code query_wait_timeout}), idle ({@code client_idle_timeout}), with a
    * query running ({@code query_timeout}), in a transaction ({@code transaction_timeout}) or idle
-   * in one ({@code idle_transaction_timeout}). A server abandoned mid-query or mid-transaction is
-   * closed, never pooled.
+   * in one ({@code idle_transaction_timeout}); and {@code server_fast_close} for a session whose
+   * server is {@code close_needed}. A server abandoned mid-query or mid-transaction is closed,
+   * never pooled.
    */
   public void checkTimeouts(long now) {
     if (closing) {
@@ -652,7 +653,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     boolean busy = linked != null && linked.hasOutstandingRequests();
     boolean inTransaction = transactionStartNanos != 0;
     if (!busy && !inTransaction) {
-      if (timeouts.clientIdle() > 0 && now - lastRequestNanos > timeouts.clientIdle()) {
+      if (linked != null && linked.closeNeeded() && settings.serverFastClose()) {
+        // session mode keeps the server between transactions; server_fast_close ends the session
+        abandonServer("database configuration changed");
+      } else if (timeouts.clientIdle() > 0 && now - lastRequestNanos > timeouts.clientIdle()) {
         fatal(SqlState.PROTOCOL_VIOLATION, "client_idle_timeout");
       }
       return;

@@ -84,6 +84,7 @@ public final class Pool {
   private boolean slotsGivenBack;
   private @Nullable String lastLoginError;
   private volatile @Nullable Map<String, String> welcomeParameters;
+  private volatile int generation; // servers opened before the last reconnect() are close_needed
 
   /** Opens connections to PostgreSQL for a pool. */
   public interface Connector {
@@ -251,20 +252,21 @@ public final class Pool {
 
   /** A clean server (ReadyForQuery 'I', nothing outstanding) goes to a waiting client or idles. */
   public void release(ServerConnection server) {
-    @Nullable ClientConnection next;
+    @Nullable ClientConnection next = null;
     @Nullable EventLoop launchOn = null;
-    boolean evict = false;
-    boolean lifetimeOver = false;
+    @Nullable String closeReason = null;
     lock.lock();
     try {
       if (server.isClosed()) {
         return;
       }
-      if (pastLifetime(server, System.nanoTime())) {
-        lifetimeOver = true;
-        next = null;
+      if (server.closeNeeded()) {
+        closeReason = "close_needed";
+      } else if (pastLifetime(server, System.nanoTime())) {
+        closeReason = "server lifetime over";
       } else if ((next = takeWaiter(server.eventLoop())) == null && anotherPoolWaitsForRoom()) {
-        evict = true; // another pool under a shared cap has clients waiting for room
+        // another pool under a shared cap has clients waiting for room
+        closeReason = "evicted (a shared server cap is reached and another pool waits)";
       } else if (next == null) {
         server.markIdle();
         if (lifecycle.roundRobin()) {
@@ -279,12 +281,8 @@ public final class Pool {
     } finally {
       lock.unlock();
     }
-    if (lifetimeOver) {
-      server.close("server lifetime over");
-      return;
-    }
-    if (evict) {
-      server.close("evicted (a shared server cap is reached and another pool waits)");
+    if (closeReason != null) {
+      server.close(closeReason);
       return;
     }
     if (next != null) {
@@ -585,6 +583,35 @@ public final class Pool {
         return;
       }
       dropped.add(waitingCancels.pollFirst());
+    }
+  }
+
+  /**
+   * The generation of this pool's servers: {@link #reconnect()} starts a new one, and servers of an
+   * older one are PgBouncer's {@code close_needed}.
+   */
+  public int generation() {
+    return generation;
+  }
+
+  /**
+   * PgBouncer's RECONNECT for this pool: every server opened until now is {@code close_needed}.
+   * Idle ones close at once; the others close when released, instead of going back to the pool (in
+   * session mode that is when the client leaves, or with {@code server_fast_close} as soon as it is
+   * between transactions). Clients are not disturbed otherwise.
+   */
+  public void reconnect() {
+    List<ServerConnection> closing;
+    lock.lock();
+    try {
+      generation++;
+      closing = new ArrayList<>(idle);
+      idle.clear();
+    } finally {
+      lock.unlock();
+    }
+    for (ServerConnection server : closing) {
+      server.close("database configuration changed");
     }
   }
 

@@ -51,6 +51,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   private volatile boolean closed;
   private boolean counted = true; // guarded by the pool's lock
   private final long createdNanos = System.nanoTime();
+  private final int generation; // the pool's generation when this connection was opened
   private volatile long idleSinceNanos;
   private volatile @Nullable ClientConnection checkingFor;
   private volatile boolean used; // has served a client: PgBouncer's "used", checked before reuse
@@ -81,6 +82,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     this.pool = pool;
     this.id = id;
     this.channel = channel;
+    this.generation = pool.generation();
   }
 
   public long id() {
@@ -133,6 +135,14 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   public void markIdle() {
     transition(ServerState.IDLE);
     idleSinceNanos = System.nanoTime();
+  }
+
+  /**
+   * PgBouncer's {@code close_needed}: opened before the pool's last RECONNECT, so closed instead of
+   * going back to the pool.
+   */
+  public boolean closeNeeded() {
+    return generation != pool.generation();
   }
 
   /** True once a client was linked to it; only such servers get server_check_query. */
@@ -242,7 +252,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   public void release(boolean reset) {
     unlink();
     String resetQuery = pooler.settings().serverResetQuery();
-    if (reset && !resetQuery.isBlank()) {
+    if (reset && !resetQuery.isBlank() && !closeNeeded()) { // no reset for a server to close
       transition(ServerState.TESTED);
       resetting = true;
       channel.writeAndFlush(new Query(resetQuery).encodeTo(channel.alloc().ioBuffer()));
