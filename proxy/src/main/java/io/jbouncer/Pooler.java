@@ -13,6 +13,7 @@ import io.jbouncer.config.DatabaseSettings;
 import io.jbouncer.config.PoolMode;
 import io.jbouncer.config.Settings;
 import io.jbouncer.config.UserSettings;
+import io.jbouncer.net.Dns;
 import io.jbouncer.net.Transport;
 import io.jbouncer.pool.Pool;
 import io.jbouncer.pool.PoolKey;
@@ -32,8 +33,10 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -87,6 +90,7 @@ public final class Pooler {
   private final byte[] mockScramKey = new byte[32];
   private final ConcurrentHashMap<String, PassthroughKeys> passthrough = new ConcurrentHashMap<>();
   private final ExecutorService authWorkers;
+  private final AddressResolverGroup<InetSocketAddress> resolvers;
 
   Pooler(Settings settings, UserList userList, @Nullable HbaRules hbaRules, Transport transport) {
     this.hbaRules = hbaRules;
@@ -94,6 +98,7 @@ public final class Pooler {
     this.userList = userList;
     this.transport = transport;
     this.authWorkers = newAuthWorkers();
+    this.resolvers = Dns.resolvers(transport, settings);
     random.nextBytes(mockScramKey);
   }
 
@@ -135,6 +140,12 @@ public final class Pooler {
   void shutdown() {
     authQueries.values().forEach(AuthQuery::close);
     authWorkers.shutdownNow();
+    resolvers.close();
+  }
+
+  /** Resolves server host names without blocking the event loop that connects. */
+  public AddressResolverGroup<InetSocketAddress> resolvers() {
+    return resolvers;
   }
 
   public Settings settings() {
@@ -501,6 +512,7 @@ public final class Pooler {
         new Bootstrap()
             .group(loop)
             .channel(transport.socketChannel())
+            .resolver(resolvers)
             .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,
                 (int)

@@ -110,6 +110,8 @@ public record Settings(
     @Nullable Path logfile,
     @Nullable Path pidfile,
     int peerId,
+    Duration dnsMaxTtl,
+    Duration dnsNxdomainTtl,
     List<ConfigParam> params) {
 
   /** The entry for {@code name}, else the {@code *} fallback entry, else {@code null}. */

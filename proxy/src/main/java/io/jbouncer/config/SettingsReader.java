@@ -243,6 +243,8 @@ final class SettingsReader {
         path(Param.LOGFILE),
         path(Param.PIDFILE),
         integer(Param.PEER_ID),
+        duration(Param.DNS_MAX_TTL),
+        duration(Param.DNS_NXDOMAIN_TTL),
         params());
   }
 

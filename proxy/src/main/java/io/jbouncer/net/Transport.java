@@ -7,10 +7,13 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.LinkedHashMap;
@@ -18,13 +21,14 @@ import java.util.Map;
 
 /**
  * The one place that chooses between the native epoll transport and NIO. Everything else asks this
- * record for its event-loop factory and channel classes.
+ * record for its event-loop factory and channel classes (the datagram one is for DNS).
  */
 public record Transport(
     String name,
     IoHandlerFactory ioHandlerFactory,
     Class<? extends ServerChannel> serverChannel,
-    Class<? extends Channel> socketChannel) {
+    Class<? extends Channel> socketChannel,
+    Class<? extends DatagramChannel> datagramChannel) {
 
   /**
    * Socket options for client and server connections from PgBouncer's {@code tcp_*} settings:
@@ -63,9 +67,14 @@ public record Transport(
           "epoll",
           EpollIoHandler.newFactory(),
           EpollServerSocketChannel.class,
-          EpollSocketChannel.class);
+          EpollSocketChannel.class,
+          EpollDatagramChannel.class);
     }
     return new Transport(
-        "nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
+        "nio",
+        NioIoHandler.newFactory(),
+        NioServerSocketChannel.class,
+        NioSocketChannel.class,
+        NioDatagramChannel.class);
   }
 }

@@ -116,6 +116,7 @@ public final class AuthQuery {
         new Bootstrap()
             .group(loop)
             .channel(pooler.transport().socketChannel())
+            .resolver(pooler.resolvers())
             .option(ChannelOption.TCP_NODELAY, true)
             .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,

@@ -436,7 +436,11 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   public void connectFailed(Throwable cause) {
     state = ServerState.CLOSED;
     log.debug("{} connect failed: {}", prefix(), cause.toString());
-    loginLost("connect failed"); // the cached error, as PgBouncer's
+    // PgBouncer's words, which become the cached error of server_login_retry
+    loginLost(
+        cause instanceof java.net.UnknownHostException
+            ? "server DNS lookup failed"
+            : "connect failed");
   }
 
   // --- login ---
@@ -562,7 +566,13 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   }
 
   public String prefix() {
-    return Conn.prefix('S', id, pool.key().database(), pool.key().user(), channel.remoteAddress());
+    java.net.SocketAddress remote = channel.remoteAddress();
+    if (remote == null) { // not connected (yet): the address it is meant for
+      remote =
+          java.net.InetSocketAddress.createUnresolved(
+              String.valueOf(pool.database().host()), pool.database().port());
+    }
+    return Conn.prefix('S', id, pool.key().database(), pool.key().user(), remote);
   }
 
   private long ageSeconds() {

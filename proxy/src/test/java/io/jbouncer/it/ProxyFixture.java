@@ -68,10 +68,16 @@ final class ProxyFixture implements AutoCloseable {
   /** jbouncer in front of a {@link ScriptedBackend}: database {@code app}, md5 clients. */
   static ProxyFixture startScripted(Path dir, int backendPort, String extraPgbouncer)
       throws Exception {
+    return startScripted(dir, "127.0.0.1", backendPort, extraPgbouncer);
+  }
+
+  /** Like {@link #startScripted(Path, int, String)}, with the server's host given by name. */
+  static ProxyFixture startScripted(Path dir, String host, int backendPort, String extraPgbouncer)
+      throws Exception {
     String ini =
         """
         [databases]
-        app = host=127.0.0.1 port=%d dbname=app
+        app = host=%s port=%d dbname=app
         [pgbouncer]
         listen_addr = 127.0.0.1
         listen_port = 0
@@ -84,7 +90,7 @@ final class ProxyFixture implements AutoCloseable {
         log_disconnections = 0
         %s
         """
-            .formatted(backendPort, extraPgbouncer);
+            .formatted(host, backendPort, extraPgbouncer);
     Files.writeString(dir.resolve("userlist.txt"), USERLIST);
     Path iniFile = dir.resolve("jbouncer.ini");
     Files.writeString(iniFile, ini);

@@ -41,7 +41,7 @@ class ServerDownTest extends ScriptedProxyTest {
 
   /** Waits until the only pool satisfies {@code condition}. */
   private Pool.Counts awaitPool(Predicate<Pool.Counts> condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20); // DNS may time out
     while (System.nanoTime() < deadline) {
       for (Pool pool : proxy.bouncer().pooler().pools()) {
         Pool.Counts counts = pool.counts();
@@ -133,6 +133,29 @@ class ServerDownTest extends ScriptedProxyTest {
           .containsEntry('C', "28P01")
           .containsEntry('M', "password authentication failed for user");
     }
+  }
+
+  @Test
+  void serverHostNamesAreResolvedThroughTheHostsFile() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, "localhost", backend.port(), "");
+    try (RawClient client = client()) {
+      roundTrip(client, null, 'I');
+    }
+  }
+
+  @Test
+  void unresolvableServerHostIsTheCachedErrorAndClientsStayQueued() throws Exception {
+    proxy =
+        ProxyFixture.startScripted(
+            dir, "no-such-host.invalid", backend.port(), "server_login_retry = 30\n");
+    CompletableFuture<RawClient> queued = loginAsync();
+    Pool.Counts failing = awaitPool(c -> c.failingLogin() != null);
+    assertThat(failing.failingLogin())
+        .isEqualTo(
+            "server login has been failing, cached error: server DNS lookup failed"
+                + " (server_login_retry)");
+    assertThat(failing.waiting()).isEqualTo(1);
+    assertThat(queued).isNotDone();
   }
 
   @Test
