@@ -80,7 +80,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private @Nullable ScheduledFuture<?> loginTimeout;
   private boolean counted;
   private boolean admitted; // counted by Pooler.admitClient
-  private boolean closing;
+  private boolean closing; // we are closing it, and said why
+  private boolean terminated; // the client sent Terminate
   // timeouts (see checkTimeouts), all System.nanoTime() values
   private ClientTimeouts timeouts = new ClientTimeouts(0, 0, 0, 0, 0);
   private long lastRequestNanos = System.nanoTime();
@@ -190,10 +191,18 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
     if (root instanceof ProtocolException) {
       fatal(SqlState.PROTOCOL_VIOLATION, root.getMessage());
-    } else {
-      log.warn("{} closing because: {}", prefix(), root.toString());
-      ctx.close();
+      return;
     }
+    if (closing) {
+      return; // writes that were already queued fail one by one: one line is enough
+    }
+    closing = true;
+    if (root instanceof java.io.IOException) {
+      log.info("{} closing because: client unexpected eof ({})", prefix(), root.getMessage());
+    } else {
+      log.warn("{} closing because: {}", prefix(), root.toString(), root);
+    }
+    ctx.close();
   }
 
   @Override
@@ -224,8 +233,12 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (linked != null) {
       releaseOrClose(linked);
     }
-    if (settings.logDisconnections() && was != ClientState.LOGIN) {
-      log.info("{} closing because: client close request", prefix());
+    if (settings.logDisconnections() && was != ClientState.LOGIN && !closing) {
+      // we did not close it (that was logged with its reason): the client did
+      log.info(
+          "{} closing because: {}",
+          prefix(),
+          terminated ? "client close request" : "client unexpected eof");
     }
     ctx.fireChannelInactive();
   }
@@ -476,6 +489,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     lastRequestNanos = System.nanoTime();
     if (type == 'X') {
       frame.release();
+      terminated = true;
       channel().close();
       return;
     }

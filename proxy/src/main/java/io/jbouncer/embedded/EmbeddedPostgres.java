@@ -65,6 +65,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
   private volatile boolean serving;
   private volatile boolean closed; // written under this
   private volatile int port;
+  private Map<String, String> settings = Map.of(); // the server's -c settings, for restart()
+  private Duration startTimeout = Duration.ofSeconds(60);
 
   /** Registers the shutdown hook at once, so that a JVM exit during start-up leaves nothing. */
   private EmbeddedPostgres(Path root, Path binDir, ServerUser user) {
@@ -211,8 +213,32 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
   }
 
+  /**
+   * Restarts the server as an operator would: a fast shutdown (every session gets FATAL 57P01 and
+   * is closed), then the same cluster on the same port; returns once it accepts connections. For
+   * tests of clients that must ride out a restart.
+   *
+   * @throws IOException if it does not come back; the message carries the end of its log
+   */
+  public synchronized void restart() throws IOException, InterruptedException {
+    Process running = process;
+    if (closed || running == null || !serving) {
+      throw new IllegalStateException("not running: " + this);
+    }
+    serving = false;
+    stop(running);
+    Process server = launch(settings);
+    if (!awaitReady(server, startTimeout)) {
+      throw new IOException("PostgreSQL did not come back; its log:\n" + tail(logFile));
+    }
+    serving = true;
+    log.info("PostgreSQL restarted on {}:{}", HOST, port);
+  }
+
   /** initdb, pg_hba.conf, bootstrap SQL, then the server on a free port. */
   private void boot(Builder options) throws IOException, InterruptedException {
+    settings = Map.copyOf(options.settings);
+    startTimeout = options.startTimeout;
     user.own(root);
     Path pwfile = root.resolve("pwfile");
     Files.writeString(pwfile, password + "\n", StandardCharsets.UTF_8);

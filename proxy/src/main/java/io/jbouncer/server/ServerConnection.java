@@ -49,6 +49,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   private volatile ServerState state = ServerState.LOGIN;
   private volatile @Nullable ClientConnection client;
   private volatile boolean closed;
+  private final AtomicBoolean closeRequested = new AtomicBoolean();
   private boolean counted = true; // guarded by the pool's lock
   private final long createdNanos = System.nanoTime();
   private final int generation; // the pool's generation when this connection was opened
@@ -304,8 +305,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
   /** Closes the connection, logging PgBouncer's "closing because" line. */
   public void close(String reason) {
-    if (closed || state == ServerState.CLOSED) {
-      return;
+    if (closed || !closeRequested.compareAndSet(false, true)) {
+      return; // closed, or closing already: said once why
     }
     log.info("{} closing because: {} (age={}s)", prefix(), reason, ageSeconds());
     if (state != ServerState.LOGIN && channel.isActive()) {

@@ -25,14 +25,56 @@ final class RawClient implements AutoCloseable {
   /** A client logged in with md5 authentication and past its first ReadyForQuery. */
   static RawClient loggedIn(int port, String user, String password) throws IOException {
     RawClient raw = new RawClient(port);
-    raw.startLogin(user, password);
-    Message m;
-    while ((m = raw.read()).type() != 'Z') {
-      if (m.type() == 'K') {
-        raw.cancelKey = java.util.Arrays.copyOf(m.body(), 8);
-      }
+    raw.send(startup("user", user, "database", "app"));
+    String outcome = raw.finishMd5Login(user, password);
+    if (!outcome.equals("logged in")) {
+      raw.close();
+      throw new IOException("login failed: " + outcome);
     }
     return raw;
+  }
+
+  /** Sends the StartupMessage (database app) and answers the md5 request; reads no further. */
+  void startLogin(String user, String password) throws IOException {
+    send(startup("user", user, "database", "app"));
+    answerMd5(read(), user, password);
+  }
+
+  /**
+   * After the StartupMessage: answers the md5 request and reads up to ReadyForQuery. Returns
+   * "logged in", or an ErrorResponse as "SEVERITY SQLSTATE message".
+   */
+  String finishMd5Login(String user, String password) throws IOException {
+    Message m = read();
+    if (m.type() == 'E') {
+      return describe(m);
+    }
+    answerMd5(m, user, password);
+    while ((m = read()).type() != 'Z') {
+      if (m.type() == 'E') {
+        return describe(m);
+      }
+      if (m.type() == 'K') {
+        cancelKey = java.util.Arrays.copyOf(m.body(), 8);
+      }
+    }
+    return "logged in";
+  }
+
+  private static String describe(Message error) {
+    Map<Character, String> fields = error.fields();
+    return fields.get('S') + " " + fields.get('C') + " " + fields.get('M');
+  }
+
+  private void answerMd5(Message request, String user, String password) throws IOException {
+    if (request.type() != 'R') {
+      throw new IOException("expected an authentication request, got '" + request.type() + "'");
+    }
+    byte[] salt = java.util.Arrays.copyOfRange(request.body(), 4, 8);
+    send(
+        typed(
+            'p',
+            cstring(io.jbouncer.protocol.auth.Md5Password.clientResponse(user, password, salt))));
   }
 
   /** A CancelRequest packet for this client's running query, to send on a new connection. */
@@ -42,20 +84,6 @@ final class RawClient implements AutoCloseable {
     putInt(packet, 4, 80877102);
     System.arraycopy(cancelKey, 0, packet, 8, 8);
     return packet;
-  }
-
-  /** Sends the StartupMessage (database app) and answers the md5 request; reads no further. */
-  void startLogin(String user, String password) throws IOException {
-    send(startup("user", user, "database", "app"));
-    Message request = read();
-    if (request.type() != 'R') {
-      throw new IOException("expected an authentication request, got '" + request.type() + "'");
-    }
-    byte[] salt = java.util.Arrays.copyOfRange(request.body(), 4, 8);
-    send(
-        typed(
-            'p',
-            cstring(io.jbouncer.protocol.auth.Md5Password.clientResponse(user, password, salt))));
   }
 
   void send(byte[] bytes) throws IOException {
