@@ -413,6 +413,9 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
       loginLost("server conn crashed?"); // PgBouncer's words for a connection lost in login
       return;
     }
+    if (closeRequested.compareAndSet(false, true)) { // not closed by us: PostgreSQL went away
+      log.info("{} closing because: server conn crashed? (age={}s)", prefix(), ageSeconds());
+    }
     pool.remove(this);
     checkDone(); // a client waiting on this server's check gets it, fails to link, queues again
     ClientConnection owner = client; // read after writing closed: pairs with link()
@@ -426,7 +429,10 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     Throwable root =
         cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
     if (state == ServerState.LOGIN) {
-      loginLost("server login failed: " + root.getMessage());
+      loginLost(
+          root instanceof java.io.IOException
+              ? "server conn crashed?"
+              : "server login failed: " + root.getMessage());
     } else {
       close("server conn crashed? " + root.getMessage());
     }
