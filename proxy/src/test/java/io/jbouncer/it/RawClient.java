@@ -24,8 +24,13 @@ final class RawClient implements AutoCloseable {
 
   /** A client logged in with md5 authentication and past its first ReadyForQuery. */
   static RawClient loggedIn(int port, String user, String password) throws IOException {
+    return loggedIn(port, user, password, "app");
+  }
+
+  static RawClient loggedIn(int port, String user, String password, String database)
+      throws IOException {
     RawClient raw = new RawClient(port);
-    raw.send(startup("user", user, "database", "app"));
+    raw.send(startup("user", user, "database", database));
     String outcome = raw.finishMd5Login(user, password);
     if (!outcome.equals("logged in")) {
       raw.close();
