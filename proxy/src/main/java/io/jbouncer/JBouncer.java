@@ -8,6 +8,7 @@ import io.jbouncer.config.ConfigError;
 import io.jbouncer.config.Settings;
 import io.jbouncer.net.Transport;
 import io.jbouncer.pool.Pool;
+import io.jbouncer.protocol.PgFrameDecoder;
 import io.jbouncer.protocol.StartupDecoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -111,7 +112,14 @@ public final class JBouncer implements AutoCloseable {
                   protected void initChannel(Channel ch) {
                     clients.add(ch);
                     ch.pipeline()
-                        .addLast("startupDecoder", new StartupDecoder(settings.maxPacketSize()));
+                        .addLast(
+                            "startupDecoder",
+                            new StartupDecoder(
+                                () ->
+                                    new PgFrameDecoder(
+                                        settings.maxPacketSize(),
+                                        settings.pktBuf(),
+                                        ClientConnection.KEEP_WHOLE)));
                     ch.pipeline().addLast("client", new ClientConnection(pooler, pooler.nextId()));
                   }
                 });

@@ -526,7 +526,12 @@ public final class Pooler {
                     ServerConnection server = new ServerConnection(Pooler.this, pool, id, ch);
                     created[0] = server;
                     ch.pipeline()
-                        .addLast("frameDecoder", new PgFrameDecoder(settings.maxPacketSize()));
+                        .addLast(
+                            "frameDecoder",
+                            new PgFrameDecoder(
+                                settings.maxPacketSize(),
+                                settings.pktBuf(),
+                                ServerConnection.KEEP_WHOLE));
                     ch.pipeline().addLast("server", server);
                   }
                 });

@@ -63,6 +63,16 @@ public final class Frames {
     return s;
   }
 
+  /**
+   * True for one whole typed frame; false for a piece of a larger one ({@link FrameContinuation},
+   * or a first piece shorter than its length field says).
+   */
+  public static boolean isWhole(ByteBuf frame) {
+    return !(frame instanceof FrameContinuation)
+        && frame.readableBytes() >= HEADER_LENGTH
+        && frame.readableBytes() - 1 == frame.getInt(frame.readerIndex() + 1);
+  }
+
   /** The type byte of a typed frame as the decoders emit it (header included). */
   public static char type(ByteBuf frame) {
     return (char) frame.getUnsignedByte(frame.readerIndex());

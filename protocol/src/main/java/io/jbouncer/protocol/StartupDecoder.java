@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Decodes the untyped startup-phase packets into {@link StartupPacket}s. After it emits a {@link
@@ -26,14 +27,21 @@ public final class StartupDecoder extends ByteToMessageDecoder {
   private static final int MIN_PACKET_LENGTH = 8;
   private static final int CANCEL_REQUEST_LENGTH = 16;
 
-  private final int maxFrameLength;
+  private final Supplier<PgFrameDecoder> frameDecoder;
   private boolean done;
 
   /**
    * @param maxFrameLength the limit handed to the {@link PgFrameDecoder} that follows
    */
   public StartupDecoder(int maxFrameLength) {
-    this.maxFrameLength = maxFrameLength;
+    this(() -> new PgFrameDecoder(maxFrameLength));
+  }
+
+  /**
+   * @param frameDecoder makes the decoder that takes over after the StartupMessage
+   */
+  public StartupDecoder(Supplier<PgFrameDecoder> frameDecoder) {
+    this.frameDecoder = frameDecoder;
   }
 
   @Override
@@ -90,7 +98,7 @@ public final class StartupDecoder extends ByteToMessageDecoder {
         done = true;
         out.add(new StartupPacket.StartupMessage(code, Collections.unmodifiableMap(parameters)));
         // ByteToMessageDecoder hands the bytes still buffered to the new decoder once we return.
-        ctx.pipeline().replace(this, "frameDecoder", new PgFrameDecoder(maxFrameLength));
+        ctx.pipeline().replace(this, "frameDecoder", frameDecoder.get());
       }
     }
   }

@@ -146,6 +146,82 @@ class PgFrameDecoderTest {
     assertFalse(channel.finish());
   }
 
+  // --- large frames emitted in pieces ---
+
+  private static final byte[] BIG_ROW = bytes('D', 4 + 2 + 4 + 30, "\0\1", 30, "x".repeat(30));
+
+  /** What came out: "whole:<hex>" for frames, "first:<hex>" and "more:<hex>" for pieces. */
+  private static List<String> pieces(EmbeddedChannel channel) {
+    List<String> pieces = new java.util.ArrayList<>();
+    Object msg;
+    while ((msg = channel.readInbound()) != null) {
+      io.netty.buffer.ByteBuf buf = (io.netty.buffer.ByteBuf) msg;
+      byte[] bytes = new byte[buf.readableBytes()];
+      buf.readBytes(bytes);
+      boolean continuation = buf instanceof FrameContinuation;
+      buf.release();
+      pieces.add((continuation ? "more:" : "part:") + hex(bytes));
+    }
+    return pieces;
+  }
+
+  @Test
+  void streamsAFrameOverTheThresholdAsItArrives() {
+    EmbeddedChannel channel = new EmbeddedChannel(new PgFrameDecoder(1000, 16, "Z"));
+
+    channel.writeInbound(buf(Arrays.copyOfRange(BIG_ROW, 0, 12)));
+    List<String> first = pieces(channel);
+    channel.writeInbound(buf(Arrays.copyOfRange(BIG_ROW, 12, 30)));
+    List<String> second = pieces(channel);
+    channel.writeInbound(buf(bytes(Arrays.copyOfRange(BIG_ROW, 30, BIG_ROW.length), STREAM)));
+    List<String> rest = pieces(channel);
+
+    assertThat(first).containsExactly("part:" + hex(Arrays.copyOfRange(BIG_ROW, 0, 12)));
+    assertThat(second).containsExactly("more:" + hex(Arrays.copyOfRange(BIG_ROW, 12, 30)));
+    assertThat(rest.get(0))
+        .isEqualTo("more:" + hex(Arrays.copyOfRange(BIG_ROW, 30, BIG_ROW.length)));
+    assertThat(rest.subList(1, rest.size()))
+        .containsExactlyElementsOf(FRAMES.stream().map(f -> "part:" + hex(f)).toList());
+    assertFalse(channel.finish());
+  }
+
+  @Test
+  void streamedFrameReadOneByteAtATimeComesOutWholeInOrder() {
+    EmbeddedChannel channel = new EmbeddedChannel(new PgFrameDecoder(1000, 16, ""));
+    byte[] input = bytes(BIG_ROW, READY_FOR_QUERY);
+    java.io.ByteArrayOutputStream joined = new java.io.ByteArrayOutputStream();
+
+    for (byte b : input) {
+      channel.writeInbound(buf(new byte[] {b}));
+      Object msg;
+      while ((msg = channel.readInbound()) != null) {
+        io.netty.buffer.ByteBuf buf = (io.netty.buffer.ByteBuf) msg;
+        byte[] piece = new byte[buf.readableBytes()];
+        buf.readBytes(piece);
+        buf.release();
+        joined.writeBytes(piece);
+      }
+    }
+
+    assertThat(hex(joined.toByteArray())).isEqualTo(hex(input));
+    assertFalse(channel.finish());
+  }
+
+  @Test
+  void keepsWholeTheTypesItIsToldToAndFramesThatArriveComplete() {
+    byte[] bigError = bytes('E', 4 + 32, "M" + "y".repeat(29) + "\0\0");
+    EmbeddedChannel channel = new EmbeddedChannel(new PgFrameDecoder(1000, 16, "E"));
+
+    channel.writeInbound(buf(Arrays.copyOfRange(bigError, 0, 10)));
+    assertThat(readInboundBytes(channel)).as("an E is held until complete").isEmpty();
+    channel.writeInbound(buf(bytes(Arrays.copyOfRange(bigError, 10, bigError.length), BIG_ROW)));
+
+    assertThat(pieces(channel))
+        .as("a large D that arrived whole is one frame")
+        .containsExactly("part:" + hex(bigError), "part:" + hex(BIG_ROW));
+    assertFalse(channel.finish());
+  }
+
   private static void assertFrames(List<byte[]> frames) {
     assertThat(frames.stream().map(f -> hex(f)).toList())
         .containsExactlyElementsOf(FRAMES.stream().map(f -> hex(f)).toList());

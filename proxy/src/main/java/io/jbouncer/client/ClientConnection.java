@@ -7,6 +7,7 @@ import io.jbouncer.config.PoolMode;
 import io.jbouncer.config.Settings;
 import io.jbouncer.log.Conn;
 import io.jbouncer.pool.Pool;
+import io.jbouncer.protocol.FrameContinuation;
 import io.jbouncer.protocol.Frames;
 import io.jbouncer.protocol.ProtocolException;
 import io.jbouncer.protocol.SqlState;
@@ -57,6 +58,12 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
    * PgBouncer's MAX_PASSWORD (65531) plus the frame header: longer password messages are refused.
    */
   static final int MAX_PASSWORD_FRAME = 65531 + Frames.HEADER_LENGTH;
+
+  /**
+   * Client frames this handler reads whole (password and SASL messages); others larger than {@code
+   * pkt_buf} are forwarded in pieces as they arrive.
+   */
+  public static final String KEEP_WHOLE = "p";
 
   private final Pooler pooler;
   private final Settings settings;
@@ -395,8 +402,14 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   private void onLoginFrame(ByteBuf frame) {
     try {
-      char type = Frames.type(frame);
       ClientAuthenticator auth = authenticator;
+      if (frame instanceof FrameContinuation) {
+        if (auth != null && !auth.expectsPassword()) {
+          pending.add(frame.retain()); // the rest of a large pipelined frame
+        }
+        return; // else its start was refused and this connection is closing
+      }
+      char type = Frames.type(frame);
       if (type == 'X') {
         channel().close();
       } else if (type == 'p' && frame.readableBytes() > MAX_PASSWORD_FRAME) {
@@ -485,8 +498,18 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   // --- relay, client to server ---
 
   private void onClientFrame(ByteBuf frame) {
-    char type = Frames.type(frame);
     lastRequestNanos = System.nanoTime();
+    if (frame instanceof FrameContinuation) {
+      // the rest of a large frame: it follows its start, which went (or waits) ahead of it
+      ServerConnection linked = server;
+      if (linked == null || !pending.isEmpty()) {
+        pending.add(frame);
+      } else {
+        forward(linked, frame);
+      }
+      return;
+    }
+    char type = Frames.type(frame);
     if (type == 'X') {
       frame.release();
       terminated = true;
@@ -505,11 +528,13 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void forward(ServerConnection linked, ByteBuf frame) {
-    if (!linked.hasOutstandingRequests()) {
-      queryStartNanos = System.nanoTime();
-      idleInTransactionSinceNanos = 0;
+    if (!(frame instanceof FrameContinuation)) {
+      if (!linked.hasOutstandingRequests()) {
+        queryStartNanos = System.nanoTime();
+        idleInTransactionSinceNanos = 0;
+      }
+      linked.countForwarded(Frames.type(frame));
     }
-    linked.countForwarded(Frames.type(frame));
     Channel serverChannel = linked.channel();
     serverChannel.write(frame, serverChannel.voidPromise());
     if (!serverChannel.isWritable()) {
@@ -589,6 +614,14 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   public void onServerFrame(ServerConnection from, ByteBuf frame) {
     if (from != server || state == ClientState.CLOSED) {
       frame.release(); // the link ended while the frame was on its way
+      return;
+    }
+    if (frame instanceof FrameContinuation) { // the rest of a large row or copy data
+      if (from.expectsHiddenReply()) {
+        frame.release();
+      } else {
+        write(frame);
+      }
       return;
     }
     char type = Frames.type(frame);
@@ -833,6 +866,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     int syncPoints = 0;
     boolean endsInSync = false;
     for (ByteBuf frame : pending) {
+      if (!Frames.isWhole(frame)) {
+        return false; // a large request still arriving: it cannot be taken back half-read
+      }
       char type = Frames.type(frame);
       endsInSync = type == 'Q' || type == 'S' || type == 'F';
       if (endsInSync) {

@@ -4,6 +4,7 @@ import io.jbouncer.Pooler;
 import io.jbouncer.client.ClientConnection;
 import io.jbouncer.log.Conn;
 import io.jbouncer.pool.Pool;
+import io.jbouncer.protocol.FrameContinuation;
 import io.jbouncer.protocol.Frames;
 import io.jbouncer.protocol.SqlState;
 import io.jbouncer.protocol.backend.ErrorResponse;
@@ -41,6 +42,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class ServerConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
+
+  /**
+   * Server frames this handler reads whole: the login messages, ParameterStatus, ErrorResponse,
+   * NoticeResponse and ReadyForQuery. Others larger than {@code pkt_buf} (rows, copy data) are
+   * forwarded in pieces as they arrive.
+   */
+  public static final String KEEP_WHOLE = "RSKENZv";
 
   private final Pooler pooler;
   private final Pool pool;
@@ -343,7 +351,11 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     ByteBuf frame = (ByteBuf) msg;
     if (state == ServerState.LOGIN) {
       try {
-        onLoginFrame(frame);
+        if (Frames.isWhole(frame)) { // login messages are all kept whole (KEEP_WHOLE)
+          onLoginFrame(frame);
+        } else {
+          loginLost("server login failed: unexpected message '" + Frames.type(frame) + "'");
+        }
       } finally {
         frame.release();
       }
@@ -527,6 +539,12 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
   private void onUnlinkedFrame(ByteBuf frame) {
     try {
+      if (frame instanceof FrameContinuation) {
+        if (checkingFor == null && !resetting) {
+          close("idle server got unexpected data");
+        }
+        return; // else the rest of a large row of the check or reset query: not needed
+      }
       char type = Frames.type(frame);
       if (checkingFor != null) {
         if (type == 'Z' && ReadyForQuery.status(frame) == 'I') {

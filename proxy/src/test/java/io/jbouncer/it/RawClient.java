@@ -141,6 +141,13 @@ final class RawClient implements AutoCloseable {
     return new Message(type, body);
   }
 
+  /** Reads exactly {@code n} bytes as they come, message boundaries or not. */
+  byte[] readBytes(int n) throws IOException {
+    byte[] bytes = new byte[n];
+    in.readFully(bytes);
+    return bytes;
+  }
+
   int readByte() throws IOException {
     return in.read();
   }

@@ -174,6 +174,13 @@ final class ScriptedBackend implements AutoCloseable {
       return new RawClient.Message(type, body);
     }
 
+    /** Reads exactly {@code n} bytes as they come, frame boundaries or not. */
+    byte[] readBytes(int n) throws IOException {
+      byte[] bytes = new byte[n];
+      in.readFully(bytes);
+      return bytes;
+    }
+
     /** Reads the next frame and returns its text if it is a simple Query. */
     String readQuery() throws IOException {
       RawClient.Message m = read();

@@ -256,6 +256,27 @@ class TransactionPoolingIT {
   }
 
   @Test
+  void largeValuesGoBothWaysInPieces() throws Exception {
+    byte[] value = new byte[24 << 20]; // far over pkt_buf: forwarded as it arrives, both ways
+    new java.util.Random(7).nextBytes(value);
+    try (Connection c = proxy.connect()) {
+      try (java.sql.PreparedStatement roundTrip =
+          c.prepareStatement("select ?::bytea, md5(?::bytea)")) {
+        roundTrip.setBytes(1, value);
+        roundTrip.setBytes(2, value);
+        try (ResultSet rs = roundTrip.executeQuery()) {
+          rs.next();
+          assertThat(rs.getBytes(1)).isEqualTo(value);
+          assertThat(rs.getString(2))
+              .isEqualTo(
+                  java.util.HexFormat.of()
+                      .formatHex(java.security.MessageDigest.getInstance("MD5").digest(value)));
+        }
+      }
+    }
+  }
+
+  @Test
   void copyInAndOutWorkInTransactionMode() throws Exception {
     try (Connection c = proxy.connect();
         Statement st = c.createStatement()) {
