@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class Pool {
   private static final Logger log = LoggerFactory.getLogger(Pool.class);
   static final long CROSS_LOOP_PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+  static final long FIRST_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final int LOCAL_WAITER_SCAN = 16;
 
   private final PoolKey key;
@@ -79,6 +80,8 @@ public final class Pool {
   private int clients; // logged-in clients of this pool, for min_pool_size
   private int loginsInFlight;
   private long lastLoginFailureNanos;
+  private long retryDelayNanos; // after the last failed login: server_login_retry, or less
+  private int loginsLostInARow;
   private @Nullable ServerLimit blockedBy;
   private long lastLifetimeCloseNanos;
   private boolean slotsGivenBack;
@@ -298,6 +301,7 @@ public final class Pool {
     try {
       loginsInFlight--;
       lastLoginError = null;
+      loginsLostInARow = 0;
       if (welcomeParameters == null) {
         welcomeParameters = Map.copyOf(parameters);
       }
@@ -320,8 +324,9 @@ public final class Pool {
    * do) every client waiting on a pool without another server gets that error, as PgBouncer's
    * {@code kill_pool_logins}: the server refused us, waiting will not help. Without it (connect
    * refused or timed out, connection lost, or PostgreSQL "starting up"/"shutting down") the clients
-   * stay queued: the pool janitor retries after {@code server_login_retry} until they are served or
-   * their {@code query_wait_timeout} / {@code client_login_timeout} ends the wait.
+   * stay queued: the pool janitor retries (after a growing delay, see {@link #retryDelay}) until
+   * they are served or their {@code query_wait_timeout} / {@code client_login_timeout} ends the
+   * wait.
    */
   public void loginFailed(ServerConnection server, @Nullable ByteBuf errorFrame, String message) {
     List<ClientConnection> failed = new ArrayList<>();
@@ -336,6 +341,7 @@ public final class Pool {
         }
         lastLoginFailureNanos = System.nanoTime();
         lastLoginError = message;
+        retryDelayNanos = retryDelay(errorFrame != null);
         if (errorFrame != null && serverCount == 0) {
           failed.addAll(awaitingWelcome);
           failed.addAll(waiting);
@@ -427,9 +433,9 @@ public final class Pool {
   /**
    * The janitor's round: opens a server for waiting clients when one may be opened again (a reserve
    * server for a client waiting past {@code reserve_pool_timeout}, or the retry after a failed
-   * login once {@code server_login_retry} has passed); closes idle servers past {@code
-   * server_lifetime}, and those idle longer than {@code server_idle_timeout} while the pool keeps
-   * at least {@code min_pool_size}.
+   * login once its retry delay has passed); closes idle servers past {@code server_lifetime}, and
+   * those idle longer than {@code server_idle_timeout} while the pool keeps at least {@code
+   * min_pool_size}.
    */
   public void janitor(long now) {
     List<ServerConnection> expired = new ArrayList<>();
@@ -442,7 +448,7 @@ public final class Pool {
       EventLoop demand = firstWaiterLoop();
       if (demand != null) {
         // clients wait and nothing is being opened: past reserve_pool_timeout, or after a failed
-        // login once server_login_retry has passed
+        // login once its retry delay has passed
         launchOn = launchIfNeeded(demand);
       } else if (belowMinimum()) {
         fill = reserveSlots();
@@ -631,7 +637,7 @@ public final class Pool {
 
   /**
    * Counts for tests and, later, SHOW POOLS; {@code failingLogin} is the error new clients get
-   * while {@code server_login_retry} holds back the next login, else null.
+   * while the retry delay holds back the next login, else null.
    */
   public record Counts(
       int servers, int idle, int waiting, int loginsInFlight, @Nullable String failingLogin) {}
@@ -685,6 +691,23 @@ public final class Pool {
 
   // --- everything below runs with the lock held ---
 
+  /**
+   * How long to hold back the next login. After PostgreSQL refused one, {@code server_login_retry},
+   * as in PgBouncer: trying again at once would only fail again. After one lost on the way (refused
+   * connect, "starting up", a dropped connection), first {@link #FIRST_RETRY_NANOS}, then twice as
+   * long each time, up to {@code server_login_retry}: a restart that takes a second costs clients
+   * about a second, not the whole {@code server_login_retry} PgBouncer would wait, while a server
+   * that stays down is not tried more often than PgBouncer tries it for long.
+   */
+  private long retryDelay(boolean refused) {
+    if (refused) {
+      loginsLostInARow = 0;
+      return loginRetryNanos;
+    }
+    int doublings = Math.min(loginsLostInARow++, 30);
+    return Math.min(loginRetryNanos, FIRST_RETRY_NANOS << doublings);
+  }
+
   /** The event loop of the client waiting longest (for a server, else for its welcome). */
   private @Nullable EventLoop firstWaiterLoop() {
     ClientConnection first = waiting.peekFirst();
@@ -736,13 +759,14 @@ public final class Pool {
   }
 
   /**
-   * The cached login error while {@code server_login_retry} has not passed and no server exists.
+   * The cached login error, while no server exists and the delay after the last failed login (see
+   * {@link #retryDelay}) has not passed: new requests fail fast with it, as in PgBouncer.
    */
   private @Nullable String failingFast() {
     if (lastLoginError == null || serverCount > 0) {
       return null;
     }
-    if (System.nanoTime() - lastLoginFailureNanos >= loginRetryNanos) {
+    if (System.nanoTime() - lastLoginFailureNanos >= retryDelayNanos) {
       return null;
     }
     return "server login has been failing, cached error: "

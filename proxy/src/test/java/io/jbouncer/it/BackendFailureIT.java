@@ -194,34 +194,41 @@ class BackendFailureIT {
   }
 
   @Test
-  void serverLoginRetryHoldsBackNewLoginsAfterAFailure() throws Exception {
-    TestPostgres pg = TestPostgres.get();
-    try (StallingProxy network = new StallingProxy(pg.host(), pg.port());
-        ProxyFixture proxy =
-            ProxyFixture.start(
-                dir,
-                "stalled = host=127.0.0.1 port=" + network.port() + " dbname=app\n",
-                "server_connect_timeout = 0.5\nserver_login_retry = 3\nquery_wait_timeout = 30\n",
-                ProxyFixture.USERLIST)) {
-      network.stall();
-      CompletableFuture<Connection> login =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  return proxy.connect("scram_user", "scram_pass", "stalled");
-                } catch (SQLException e) {
-                  throw new IllegalStateException(e);
-                }
-              });
-      Await.until("the first login timed out", () -> network.connections() == 1 && failing(proxy));
-      long failedAt = System.nanoTime();
-      network.resume();
-      try (Connection c = login.get(20, TimeUnit.SECONDS)) {
-        assertThat(System.nanoTime() - failedAt)
-            .as("no new login before server_login_retry")
-            .isGreaterThan(Duration.ofMillis(2500).toNanos());
-        assertThat(network.connections()).isEqualTo(2);
+  void loginRefusedByPostgresIsNotRetriedBeforeServerLoginRetry() throws Exception {
+    // the userlist password is wrong for PostgreSQL: jbouncer accepts the client, PostgreSQL
+    // refuses jbouncer; then the file is fixed and reloaded
+    String wrong = "\"scram_user\" \"not_the_password\"\n";
+    try (ProxyFixture proxy =
+        ProxyFixture.start(
+            dir, ProxyFixture.defaultDatabases(), "server_login_retry = 2\n", wrong)) {
+      assertThatLoginFails(proxy, "not_the_password", "28P01");
+      long refusedAt = System.nanoTime();
+      java.nio.file.Files.writeString(
+          dir.resolve("userlist.txt"), "\"scram_user\" \"scram_pass\"\n");
+      assertThat(proxy.bouncer().reloadAuthFile()).isTrue();
+      SQLException cached = assertThatLoginFails(proxy, "scram_pass", "08P01");
+      assertThat(cached.getMessage())
+          .contains(
+              "server login has been failing, cached error: password authentication failed for"
+                  + " user \"scram_user\" (server_login_retry)");
+      Await.until("the retry delay passed", () -> !failing(proxy));
+      assertThat(System.nanoTime() - refusedAt)
+          .as("held back for server_login_retry")
+          .isGreaterThan(Duration.ofMillis(1500).toNanos());
+      try (Connection c = proxy.connect("scram_user", "scram_pass", "app");
+          Statement st = c.createStatement()) {
+        assertThat(scalar(st, "select 'logged in'")).isEqualTo("logged in");
       }
+    }
+  }
+
+  private static SQLException assertThatLoginFails(
+      ProxyFixture proxy, String password, String sqlState) {
+    try (Connection c = proxy.connect("scram_user", password, "app")) {
+      throw new AssertionError("logged in: " + c);
+    } catch (SQLException e) {
+      assertThat(e.getSQLState()).as(e.getMessage()).isEqualTo(sqlState);
+      return e;
     }
   }
 
