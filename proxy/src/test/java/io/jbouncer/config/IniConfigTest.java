@@ -585,4 +585,63 @@ class IniConfigTest {
     UserList users = UserList.load(s.authFile());
     assertThat(users.users()).containsExactly("postgres", "app_user");
   }
+
+  /** The pool engine's settings are each shown, with a comment, in the example configuration. */
+  @Test
+  void exampleConfigurationExplainsEveryPoolSetting() throws IOException {
+    List<String> lines = java.nio.file.Files.readAllLines(Path.of("../conf/jbouncer.ini"));
+    for (String key :
+        List.of(
+            "pool_mode",
+            "default_pool_size",
+            "min_pool_size",
+            "reserve_pool_size",
+            "reserve_pool_timeout",
+            "max_client_conn",
+            "max_db_connections",
+            "max_user_connections",
+            "max_db_client_connections",
+            "max_user_client_connections",
+            "server_lifetime",
+            "server_idle_timeout",
+            "server_connect_timeout",
+            "server_login_retry",
+            "server_check_query",
+            "server_check_delay",
+            "server_reset_query",
+            "server_reset_query_always",
+            "server_fast_close",
+            "query_timeout",
+            "query_wait_timeout",
+            "query_wait_notify",
+            "client_idle_timeout",
+            "client_login_timeout",
+            "idle_transaction_timeout",
+            "transaction_timeout",
+            "cancel_wait_timeout",
+            "server_round_robin",
+            "tcp_keepalive",
+            "tcp_keepidle",
+            "tcp_keepintvl",
+            "tcp_keepcnt",
+            "tcp_user_timeout",
+            "pkt_buf",
+            "max_packet_size",
+            "dns_max_ttl",
+            "dns_nxdomain_ttl")) {
+      int at = -1;
+      for (int i = 0; i < lines.size(); i++) {
+        if (lines.get(i).matches(";?" + key + " = .*")) {
+          at = i;
+          break;
+        }
+      }
+      assertThat(at).as("%s is in conf/jbouncer.ini", key).isPositive();
+      int comment = at - 1;
+      while (comment > 0 && lines.get(comment).matches(";?[a-z_0-9]+ = .*")) {
+        comment--; // a group of keys shares the comment above it
+      }
+      assertThat(lines.get(comment)).as("a comment above %s", key).startsWith(";;");
+    }
+  }
 }
