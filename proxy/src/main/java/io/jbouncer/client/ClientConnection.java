@@ -645,6 +645,14 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         write(frame);
       }
+      case 'G', 'W' -> { // CopyInResponse, CopyBothResponse
+        from.copyInStarted();
+        write(frame);
+      }
+      case 'E' -> {
+        from.errorReceived();
+        write(frame);
+      }
       default -> write(frame);
     }
   }

@@ -74,6 +74,10 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   // relay state, owned by the linked client's event loop (see class comment)
   private int syncsOutstanding;
   private boolean pendingSinceSync;
+  // COPY FROM STDIN: PostgreSQL ignores Syncs that reach it in copy-in mode (see copyInStarted)
+  private boolean copyIn;
+  private int syncsSinceExecute; // forwarded after the last Execute or Query, before copy ended
+  private boolean copyEndedSinceExecute; // CopyDone or CopyFail forwarded since then
   private int hiddenReplies;
   private char transactionStatus = 'I';
   private boolean resetting;
@@ -195,6 +199,9 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     used = true;
     syncsOutstanding = 0;
     pendingSinceSync = false;
+    copyIn = false;
+    syncsSinceExecute = 0;
+    copyEndedSinceExecute = false;
     hiddenReplies = 0;
     transactionStatus = 'I';
     return !closed; // read after the write: pairs with channelInactive's write-then-read
@@ -211,13 +218,52 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   /** Counts a client message forwarded to this server: sync points expect one ReadyForQuery. */
   public void countForwarded(char type) {
     switch (type) {
-      case 'Q', 'S', 'F' -> {
+      case 'S' -> {
+        pendingSinceSync = false;
+        if (copyIn) {
+          return; // PostgreSQL ignores it: no ReadyForQuery will answer it
+        }
+        syncsOutstanding++;
+        if (!copyEndedSinceExecute) {
+          syncsSinceExecute++;
+        }
+      }
+      case 'Q', 'F' -> {
         syncsOutstanding++;
         pendingSinceSync = false;
+        syncsSinceExecute = 0;
+        copyEndedSinceExecute = false;
       }
-      case 'P', 'B', 'D', 'E', 'C', 'H' -> pendingSinceSync = true;
+      case 'E' -> {
+        pendingSinceSync = true;
+        syncsSinceExecute = 0;
+        copyEndedSinceExecute = false;
+      }
+      case 'P', 'B', 'D', 'C', 'H' -> pendingSinceSync = true;
+      case 'c', 'f' -> { // CopyDone, CopyFail: copy-in ends, Syncs count again
+        copyIn = false;
+        copyEndedSinceExecute = true;
+      }
       default -> {}
     }
+  }
+
+  /**
+   * PostgreSQL answered CopyInResponse (or CopyBothResponse): it is in copy-in mode, where it
+   * ignores Sync, as the protocol allows clients to send one after every Execute. The COPY was
+   * started by the last Execute or Query forwarded (during copy-in nothing else is valid), so the
+   * Syncs forwarded since then, before any CopyDone or CopyFail, will get no ReadyForQuery; nor
+   * will those forwarded until the copy ends. libpq sends such a Sync, then another after CopyDone.
+   */
+  public void copyInStarted() {
+    syncsOutstanding -= syncsSinceExecute;
+    syncsSinceExecute = 0;
+    copyIn = !copyEndedSinceExecute;
+  }
+
+  /** An ErrorResponse ends copy-in mode on PostgreSQL's side: Syncs count again. */
+  public void errorReceived() {
+    copyIn = false;
   }
 
   /** Sends a query whose replies the client never sees (parameter sync before its own frames). */
