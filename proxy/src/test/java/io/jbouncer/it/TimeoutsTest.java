@@ -33,6 +33,39 @@ class TimeoutsTest extends ScriptedProxyTest {
   }
 
   @Test
+  void queryWaitTimeoutFromTheDatabaseEntryAndFromTheUsersSection() throws Exception {
+    proxy =
+        ProxyFixture.startScripted(
+            dir,
+            backend.port(),
+            "query_wait_timeout = 120\n"
+                + "[databases]\n"
+                + "impatient = host=127.0.0.1 port="
+                + backend.port()
+                + " dbname=app query_wait_timeout=0.5 pool_size=1\n"
+                + "[users]\n"
+                + "md5_user = query_wait_timeout=0.5\n");
+    // [databases] query_wait_timeout for trust_user on "impatient"
+    try (RawClient holder =
+            RawClient.loggedIn(proxy.port(), "trust_user", "trust_pass", "impatient");
+        RawClient queued =
+            RawClient.loggedIn(proxy.port(), "trust_user", "trust_pass", "impatient")) {
+      ScriptedBackend.Session server = roundTrip(holder, null, 'T');
+      queued.send(query("waits too long"));
+      assertFatal(queued, "query_wait_timeout");
+      roundTrip(holder, server, 'I');
+    }
+    // [users] query_wait_timeout for md5_user on "app" (the global 120 s elsewhere)
+    try (RawClient holder = RawClient.loggedIn(proxy.port(), "md5_user", "md5_pass");
+        RawClient queued = RawClient.loggedIn(proxy.port(), "md5_user", "md5_pass")) {
+      ScriptedBackend.Session server = roundTrip(holder, null, 'T');
+      queued.send(query("waits too long"));
+      assertFatal(queued, "query_wait_timeout");
+      roundTrip(holder, server, 'I');
+    }
+  }
+
+  @Test
   void queryWaitNotifyTellsAQueuedClientOnce() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "query_wait_notify = 0.4\n");
     try (RawClient holder = client();
