@@ -56,15 +56,7 @@ class BackendFailureIT {
       int bystanderPid = pid(bystanderSt); // holds the other server in a transaction
       int victimPid = pid(victimSt);
       CompletableFuture<SQLException> failure =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  victimSt.execute("select pg_sleep(30)");
-                  return null;
-                } catch (SQLException e) {
-                  return e;
-                }
-              });
+          TransactionPoolingIT.failureOf(victimSt, "select pg_sleep(30)");
       SessionAndDisconnectIT.awaitActive(victimPid);
       terminate(victimPid);
       SQLException e = failure.get(20, TimeUnit.SECONDS);
@@ -141,15 +133,7 @@ class BackendFailureIT {
       int stalledPid = pid(stalledSt);
       network.stall();
       CompletableFuture<SQLException> failure =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  stalledSt.execute("select 'never answered'");
-                  return null;
-                } catch (SQLException e) {
-                  return e;
-                }
-              });
+          TransactionPoolingIT.failureOf(stalledSt, "select 'never answered'");
       assertThat(scalar(healthySt, "select 'unaffected'")).isEqualTo("unaffected");
       SQLException e = failure.get(20, TimeUnit.SECONDS);
       assertThat((Throwable) e).isNotNull();

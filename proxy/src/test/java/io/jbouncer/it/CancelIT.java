@@ -25,15 +25,7 @@ class CancelIT {
         Statement st = c.createStatement()) {
       int pid = pid(st);
       CompletableFuture<SQLException> failure =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  st.execute("select pg_sleep(60)");
-                  return null;
-                } catch (SQLException e) {
-                  return e;
-                }
-              });
+          TransactionPoolingIT.failureOf(st, "select pg_sleep(60)");
       SessionAndDisconnectIT.awaitActive(pid);
       st.cancel();
       SQLException e = failure.get(20, TimeUnit.SECONDS);
@@ -77,15 +69,7 @@ class CancelIT {
       holder.setAutoCommit(false);
       holderSt.execute("select 1"); // holds the only server in a transaction
       CompletableFuture<SQLException> failure =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  queuedSt.execute("select 'never ran'");
-                  return null;
-                } catch (SQLException e) {
-                  return e;
-                }
-              });
+          TransactionPoolingIT.failureOf(queuedSt, "select 'never ran'");
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (proxy.bouncer().pooler().pools().stream().mapToInt(p -> p.counts().waiting()).sum()
               == 0

@@ -41,6 +41,22 @@ class CopyIT {
     return RawClient.typed('d', text.getBytes(StandardCharsets.UTF_8));
   }
 
+  /**
+   * Sends COPY FROM STDIN as libpq does in the extended protocol, Sync included, and reads up to
+   * CopyInResponse.
+   */
+  private static void startCopy(RawClient copier) throws Exception {
+    copier.send(
+        frames(
+            new Parse("", "copy copy_ext from stdin", List.of()),
+            new Bind("", "", List.of()),
+            new Execute("", 0),
+            new Sync()));
+    assertThat(copier.read().type()).isEqualTo('1'); // ParseComplete
+    assertThat(copier.read().type()).isEqualTo('2'); // BindComplete
+    assertThat(copier.read().type()).isEqualTo('G'); // CopyInResponse
+  }
+
   /** Reads up to ReadyForQuery; returns the message types seen, e.g. "12CZ". */
   private static String replyTypes(RawClient client) throws Exception {
     StringBuilder types = new StringBuilder();
@@ -60,15 +76,7 @@ class CopyIT {
       st.execute("create table if not exists copy_ext (v text)");
       st.execute("truncate copy_ext");
       try (RawClient copier = RawClient.loggedIn(proxy.port(), "scram_user", "scram_pass")) {
-        copier.send(
-            frames(
-                new Parse("", "copy copy_ext from stdin", List.of()),
-                new Bind("", "", List.of()),
-                new Execute("", 0),
-                new Sync()));
-        assertThat(copier.read().type()).isEqualTo('1'); // ParseComplete
-        assertThat(copier.read().type()).isEqualTo('2'); // BindComplete
-        assertThat(copier.read().type()).isEqualTo('G'); // CopyInResponse
+        startCopy(copier);
         ByteArrayOutputStream rest = new ByteArrayOutputStream();
         rest.writeBytes(copyData("one\n"));
         rest.writeBytes(copyData("two\n"));
@@ -81,15 +89,7 @@ class CopyIT {
         assertThat(TransactionPoolingIT.scalar(st, "select count(*) from copy_ext")).isEqualTo("2");
 
         // the same, abandoned with CopyFail: an error, then one ReadyForQuery for the new Sync
-        copier.send(
-            frames(
-                new Parse("", "copy copy_ext from stdin", List.of()),
-                new Bind("", "", List.of()),
-                new Execute("", 0),
-                new Sync()));
-        assertThat(copier.read().type()).isEqualTo('1');
-        assertThat(copier.read().type()).isEqualTo('2');
-        assertThat(copier.read().type()).isEqualTo('G');
+        startCopy(copier);
         ByteArrayOutputStream abandon = new ByteArrayOutputStream();
         abandon.writeBytes(copyData("three\n"));
         abandon.writeBytes(RawClient.typed('f', RawClient.cstring("changed my mind")));

@@ -341,6 +341,19 @@ class TransactionPoolingIT {
     return Integer.parseInt(scalar(st, "select pg_backend_pid()"));
   }
 
+  /** Runs {@code sql} on another thread; completes with the SQLException it ended with, or null. */
+  static java.util.concurrent.CompletableFuture<SQLException> failureOf(Statement st, String sql) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            st.execute(sql);
+            return null;
+          } catch (SQLException e) {
+            return e;
+          }
+        });
+  }
+
   static String scalar(Statement st, String sql) throws SQLException {
     try (ResultSet rs = st.executeQuery(sql)) {
       rs.next();
