@@ -30,6 +30,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -204,7 +205,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       return; // writes that were already queued fail one by one: one line is enough
     }
     closing = true;
-    if (root instanceof java.io.IOException) {
+    if (root instanceof IOException) {
       log.info("{} closing because: client unexpected eof ({})", prefix(), root.getMessage());
     } else {
       log.warn("{} closing because: {}", prefix(), root.toString(), root);

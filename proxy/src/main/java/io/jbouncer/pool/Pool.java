@@ -435,7 +435,7 @@ public final class Pool {
    * server for a client waiting past {@code reserve_pool_timeout}, or the retry after a failed
    * login once its retry delay has passed); closes idle servers past {@code server_lifetime}, and
    * those idle longer than {@code server_idle_timeout} while the pool keeps at least {@code
-   * min_pool_size}.
+   * min_pool_size}; drops cancel requests waiting longer than {@code cancel_wait_timeout}.
    */
   public void janitor(long now) {
     List<ServerConnection> expired = new ArrayList<>();

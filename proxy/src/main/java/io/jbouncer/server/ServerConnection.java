@@ -19,6 +19,10 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.DecoderException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -488,7 +492,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
         cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
     if (state == ServerState.LOGIN) {
       loginLost(
-          root instanceof java.io.IOException
+          root instanceof IOException
               ? "server conn crashed?"
               : "server login failed: " + root.getMessage());
     } else {
@@ -503,9 +507,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     log.debug("{} connect failed: {}", prefix(), cause.toString());
     // PgBouncer's words, which become the cached error of server_login_retry
     loginLost(
-        cause instanceof java.net.UnknownHostException
-            ? "server DNS lookup failed"
-            : "connect failed");
+        cause instanceof UnknownHostException ? "server DNS lookup failed" : "connect failed");
   }
 
   // --- login ---
@@ -545,7 +547,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
   /**
    * The login failed on the way (connect refused or timed out, connection lost): the pool's waiting
-   * clients stay queued for the retry after server_login_retry.
+   * clients stay queued for its next attempt.
    */
   private void loginLost(String message) {
     if (loginFailureReported) {
@@ -637,10 +639,10 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   }
 
   public String prefix() {
-    java.net.SocketAddress remote = channel.remoteAddress();
+    SocketAddress remote = channel.remoteAddress();
     if (remote == null) { // not connected (yet): the address it is meant for
       remote =
-          java.net.InetSocketAddress.createUnresolved(
+          InetSocketAddress.createUnresolved(
               String.valueOf(pool.database().host()), pool.database().port());
     }
     return Conn.prefix('S', id, pool.key().database(), pool.key().user(), remote);
