@@ -99,8 +99,8 @@ wait "$sampler" 2>/dev/null || true
 
 echo "==> pgbench"
 grep -E "^(number of|latency|tps|progress|initial)" "$work/pgbench.out" || true
-echo "aborted clients: $(grep -c 'aborted' "$work/pgbench.err" || true)"
-grep -m 3 'aborted\|error' "$work/pgbench.err" || true
+echo "aborted clients: $(grep -c 'client .* aborted' "$work/pgbench.err" || true), by error:"
+grep 'client .* aborted' "$work/pgbench.err" | sed 's/.*query [0-9]*: //' | sort | uniq -c | sort -rn || true
 up=$(grep -v down "$work/samples" | sort -n | tail -1)
 echo "==> pg_stat_activity: $(wc -l <"$work/samples") samples, $(grep -c down "$work/samples" || true) while down, at most $up backends (limit $pool_size)"
 if kill -0 "$jb_pid" 2>/dev/null; then echo "==> jbouncer still running"; else echo "==> jbouncer DIED"; fi
