@@ -674,18 +674,21 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   /**
    * PgBouncer's client-side timeouts, checked by this loop's janitor a few times a second: a client
-   * waiting for a server ({@code query_wait_timeout}), idle ({@code client_idle_timeout}), with a
-   * query running ({@code query_timeout}), in a transaction ({@code transaction_timeout}) or idle
-   * in one ({@code idle_transaction_timeout}); and {@code server_fast_close} for a session whose
-   * server is {@code close_needed}. A server abandoned mid-query or mid-transaction is closed,
-   * never pooled.
+   * waiting for a server ({@code query_wait_timeout}, or {@code query_timeout} when that is
+   * shorter: "query_timeout"), idle ({@code client_idle_timeout}), with a query running ({@code
+   * query_timeout}), in a transaction ({@code transaction_timeout}) or idle in one ({@code
+   * idle_transaction_timeout}); and {@code server_fast_close} for a session whose server is {@code
+   * close_needed}. A server abandoned mid-query or mid-transaction is closed, never pooled.
    */
   public void checkTimeouts(long now) {
     if (closing) {
       return;
     }
     if (state == ClientState.WAITING) {
-      if (timeouts.queryWait() > 0 && now - waitingSinceNanos > timeouts.queryWait()) {
+      if (timeouts.query() > 0 && now - waitingSinceNanos > timeouts.query()) {
+        pool.forget(this); // PgBouncer checks query_timeout first, with its own wording
+        fatal(SqlState.PROTOCOL_VIOLATION, "query_timeout");
+      } else if (timeouts.queryWait() > 0 && now - waitingSinceNanos > timeouts.queryWait()) {
         pool.forget(this);
         fatal(SqlState.PROTOCOL_VIOLATION, "query_wait_timeout");
       } else if (!queuedNoticeSent

@@ -160,6 +160,18 @@ class TimeoutsTest extends ScriptedProxyTest {
   }
 
   @Test
+  void queryTimeoutAlsoEndsTheWaitOfAQueuedClient() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "query_timeout = 0.5\n");
+    try (RawClient holder = client();
+        RawClient queued = client()) {
+      ScriptedBackend.Session server = roundTrip(holder, null, 'T'); // idle in a transaction
+      queued.send(query("never runs"));
+      assertFatal(queued, "query_timeout"); // PgBouncer's word for the queued client
+      roundTrip(holder, server, 'I'); // the holder ran no query that long: untouched
+    }
+  }
+
+  @Test
   void transactionTimeoutEndsABusyTransaction() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "transaction_timeout = 0.7\n");
     try (RawClient client = client()) {
