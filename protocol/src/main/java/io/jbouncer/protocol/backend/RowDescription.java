@@ -7,29 +7,43 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * RowDescription: the columns of the rows to come. Only the names are kept, which is what a client
- * reading text results needs; {@link #encodeTo} describes every column as a {@code text} value not
- * from a table (type OID 25, type size -1, modifier -1, text format), as a test server would. For
- * clients and test servers: the proxy forwards {@code T} frames without building these, and {@link
- * BackendMessage#decode} returns {@code null} for them. See <a
+ * RowDescription: the columns of the rows to come, each with its name, type OID and type size. For
+ * clients, test servers and the admin console: the proxy forwards {@code T} frames without building
+ * these, and {@link BackendMessage#decode} returns {@code null} for them. {@link #encodeTo}
+ * describes every column as not from a table, with no type modifier, in text format. See <a
  * href="https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-ROWDESCRIPTION">RowDescription</a>.
  */
-public record RowDescription(List<String> columnNames) implements BackendMessage {
+public record RowDescription(List<Field> fields) implements BackendMessage {
   public static final char TYPE = 'T';
   static final String NAME = "RowDescription";
 
   /** After each name: table OID, column number, type OID, type size, type modifier, format. */
   private static final int FIELD_TAIL = 4 + 2 + 4 + 2 + 4 + 2;
 
-  private static final int TEXT_OID = 25;
+  public static final int TEXT_OID = 25;
   private static final int MAX_FIELDS = 0xffff;
 
-  public RowDescription {
-    columnNames = List.copyOf(columnNames);
-    if (columnNames.size() > MAX_FIELDS) {
-      throw new IllegalArgumentException(
-          NAME + " field count: " + columnNames.size() + " (expected: <= " + MAX_FIELDS + ")");
+  /**
+   * One column: its name, type OID and type size ({@code pg_type.typlen}: -1 for variable length).
+   */
+  public record Field(String name, int typeOid, int typeSize) {
+    /** A {@code text} column. */
+    public static Field text(String name) {
+      return new Field(name, TEXT_OID, -1);
     }
+  }
+
+  public RowDescription {
+    fields = List.copyOf(fields);
+    if (fields.size() > MAX_FIELDS) {
+      throw new IllegalArgumentException(
+          NAME + " field count: " + fields.size() + " (expected: <= " + MAX_FIELDS + ")");
+    }
+  }
+
+  /** Columns of type {@code text} with these names. */
+  public static RowDescription ofText(List<String> names) {
+    return new RowDescription(names.stream().map(Field::text).toList());
   }
 
   public static RowDescription decode(ByteBuf frame) {
@@ -51,9 +65,9 @@ public record RowDescription(List<String> columnNames) implements BackendMessage
               + most
               + ", what the bytes left hold)");
     }
-    List<String> names = new ArrayList<>(count);
+    List<Field> fields = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      names.add(Frames.readCString(body));
+      String name = Frames.readCString(body);
       if (body.readableBytes() < FIELD_TAIL) {
         throw new ProtocolException(
             NAME
@@ -65,15 +79,24 @@ public record RowDescription(List<String> columnNames) implements BackendMessage
                 + FIELD_TAIL
                 + ")");
       }
-      body.skipBytes(FIELD_TAIL);
+      body.skipBytes(4 + 2); // table OID, column number
+      int typeOid = body.readInt();
+      int typeSize = body.readShort();
+      body.skipBytes(4 + 2); // type modifier, format
+      fields.add(new Field(name, typeOid, typeSize));
     }
     Frames.requireEnd(body, NAME);
-    return new RowDescription(names);
+    return new RowDescription(fields);
   }
 
   /** The number of fields (columns). */
   public int fieldCount() {
-    return columnNames.size();
+    return fields.size();
+  }
+
+  /** The column names, in order. */
+  public List<String> columnNames() {
+    return fields.stream().map(Field::name).toList();
   }
 
   @Override
@@ -82,13 +105,13 @@ public record RowDescription(List<String> columnNames) implements BackendMessage
         out,
         TYPE,
         body -> {
-          body.writeShort(columnNames.size());
-          for (String name : columnNames) {
-            Frames.writeCString(body, name);
+          body.writeShort(fields.size());
+          for (Field field : fields) {
+            Frames.writeCString(body, field.name());
             body.writeInt(0); // not from a table
             body.writeShort(0); // so no column number
-            body.writeInt(TEXT_OID);
-            body.writeShort(-1); // variable size
+            body.writeInt(field.typeOid());
+            body.writeShort(field.typeSize());
             body.writeInt(-1); // no type modifier
             body.writeShort(0); // text format
           }

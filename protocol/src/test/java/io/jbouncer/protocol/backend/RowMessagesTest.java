@@ -115,7 +115,7 @@ class RowMessagesTest {
 
   @Test
   void rowDescription() {
-    RowDescription description = new RowDescription(List.of("id", "näme"));
+    RowDescription description = RowDescription.ofText(List.of("id", "näme"));
     byte[] frame = bytes('T', 51, ZERO, TWO, "id\0", TEXT_FIELD, "näme\0", TEXT_FIELD);
 
     assertThat(hex(encode(description::encodeTo))).isEqualTo(hex(frame));
@@ -127,20 +127,57 @@ class RowMessagesTest {
   }
 
   @Test
-  void rowDescriptionKeepsOnlyTheNamesOfWhatAServerSends() {
+  void rowDescriptionKeepsTheNameTypeAndSizeOfWhatAServerSends() {
     // SELECT relname FROM pg_class: from table 1259, column 2, type name (19), size 64, binary
     byte[] field = bytes(1259, ZERO, TWO, 19, ZERO, (char) 64, -1, ZERO, ONE);
     byte[] frame = bytes('T', 32, ZERO, ONE, "relname\0", field);
 
     assertThat(decode(frame, RowDescription::decode))
-        .isEqualTo(new RowDescription(List.of("relname")));
+        .isEqualTo(new RowDescription(List.of(new RowDescription.Field("relname", 19, 64))));
+  }
+
+  @Test
+  void rowDescriptionOfTypedColumns() {
+    // int4 (23, size 4) and int8 (20, size 8), as the admin console describes its columns
+    RowDescription description =
+        new RowDescription(
+            List.of(new RowDescription.Field("port", 23, 4), new RowDescription.Field("n", 20, 8)));
+    byte[] frame =
+        bytes(
+            'T',
+            4 + 2 + 5 + 18 + 2 + 18,
+            ZERO,
+            TWO,
+            "port\0",
+            0,
+            ZERO,
+            ZERO,
+            23,
+            ZERO,
+            (char) 4,
+            -1,
+            ZERO,
+            ZERO,
+            "n\0",
+            0,
+            ZERO,
+            ZERO,
+            20,
+            ZERO,
+            (char) 8,
+            -1,
+            ZERO,
+            ZERO);
+
+    assertThat(hex(encode(description::encodeTo))).isEqualTo(hex(frame));
+    assertThat(decode(frame, RowDescription::decode)).isEqualTo(description);
   }
 
   @Test
   void rowDescriptionWithoutFields() {
     byte[] frame = bytes('T', 6, ZERO, ZERO);
 
-    assertThat(hex(encode(new RowDescription(List.of())::encodeTo))).isEqualTo(hex(frame));
+    assertThat(hex(encode(RowDescription.ofText(List.of())::encodeTo))).isEqualTo(hex(frame));
     assertThat(decode(frame, RowDescription::decode).fieldCount()).isZero();
   }
 
@@ -177,7 +214,7 @@ class RowMessagesTest {
 
   @Test
   void theProxyDecoderStillLeavesRowsAlone() {
-    byte[] rowDescription = encode(new RowDescription(List.of("a"))::encodeTo);
+    byte[] rowDescription = encode(RowDescription.ofText(List.of("a"))::encodeTo);
     byte[] dataRow = encode(DataRow.ofText(List.of("1"))::encodeTo);
 
     assertThat(decode(rowDescription, BackendMessage::decode)).isNull();
