@@ -1,11 +1,11 @@
 package io.jbouncer;
 
-import io.jbouncer.auth.HbaRules;
-import io.jbouncer.auth.UserList;
+import io.jbouncer.admin.Admin;
 import io.jbouncer.client.ClientConnection;
-import io.jbouncer.config.AuthType;
 import io.jbouncer.config.ConfigError;
 import io.jbouncer.config.Settings;
+import io.jbouncer.lifecycle.Controller;
+import io.jbouncer.lifecycle.Reloader;
 import io.jbouncer.net.Transport;
 import io.jbouncer.pool.Pool;
 import io.jbouncer.protocol.PgFrameDecoder;
@@ -21,10 +21,9 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,17 +31,8 @@ import org.slf4j.LoggerFactory;
  * A running jbouncer: one acceptor thread, one event loop per core (or {@code worker_threads})
  * serving clients and servers, and the pools.
  */
-public final class JBouncer implements AutoCloseable {
+public final class JBouncer implements AutoCloseable, Controller.Process {
   private static final Logger log = LoggerFactory.getLogger(JBouncer.class);
-  private static final Set<AuthType> SUPPORTED_AUTH =
-      EnumSet.of(
-          AuthType.ANY,
-          AuthType.TRUST,
-          AuthType.PLAIN,
-          AuthType.MD5,
-          AuthType.SCRAM_SHA_256,
-          AuthType.HBA);
-
   static final long JANITOR_MILLIS = 333;
 
   private final Pooler pooler;
@@ -51,6 +41,9 @@ public final class JBouncer implements AutoCloseable {
   private final EventLoopGroup workers;
   private final List<Channel> listeners;
   private final ChannelGroup clients;
+  private final Controller controller;
+  private final Reloader reloader;
+  private final AtomicBoolean closing = new AtomicBoolean();
 
   private JBouncer(
       Pooler pooler,
@@ -58,13 +51,18 @@ public final class JBouncer implements AutoCloseable {
       EventLoopGroup acceptor,
       EventLoopGroup workers,
       List<Channel> listeners,
-      ChannelGroup clients) {
+      ChannelGroup clients,
+      Controller controller,
+      Reloader reloader) {
     this.pooler = pooler;
     this.transport = transport;
     this.acceptor = acceptor;
     this.workers = workers;
     this.listeners = listeners;
     this.clients = clients;
+    this.controller = controller;
+    this.reloader = reloader;
+    controller.attach(this);
   }
 
   /**
@@ -73,31 +71,25 @@ public final class JBouncer implements AutoCloseable {
    * @throws ConfigError when the settings ask for something not available
    */
   public static JBouncer start(Settings settings) throws InterruptedException {
-    if (!SUPPORTED_AUTH.contains(settings.authType())) {
-      throw new ConfigError(
-          "auth_type "
-              + settings.authType().iniName()
-              + " is not supported yet (supported: any, trust, plain, md5, scram-sha-256, hba)");
-    }
-    UserList userList =
-        settings.authFile() != null ? UserList.load(settings.authFile()) : UserList.empty();
+    Pooler.AuthFiles auth = Pooler.loadAuthFiles(settings);
     Transport transport = Transport.detect();
     int threads =
         settings.workerThreads() > 0
             ? settings.workerThreads()
             : Runtime.getRuntime().availableProcessors();
-    HbaRules hbaRules = null;
-    if (settings.authType() == AuthType.HBA) {
-      if (settings.authHbaFile() == null) {
-        throw new ConfigError("auth_type hba needs auth_hba_file");
-      }
-      hbaRules = HbaRules.load(settings.authHbaFile());
-    }
-    Pooler pooler = new Pooler(settings, userList, hbaRules, transport);
+    Pooler pooler = new Pooler(settings, auth, transport);
     EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory());
     pooler.useEventLoops(workers);
+    Controller controller = new Controller(pooler, acceptor.next());
+    Reloader reloader = new Reloader(pooler, settings.configFile());
+    Admin admin = new Admin(pooler, controller, reloader);
+    pooler.useAdmin(admin);
     startJanitors(pooler, acceptor, workers);
+    long statsPeriod = Math.max(1, settings.statsPeriod().toMillis());
+    acceptor
+        .next()
+        .scheduleAtFixedRate(admin.stats()::tick, statsPeriod, statsPeriod, TimeUnit.MILLISECONDS);
     ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     ServerBootstrap bootstrap =
         new ServerBootstrap()
@@ -148,7 +140,8 @@ public final class JBouncer implements AutoCloseable {
         transport.name(),
         threads,
         settings.poolMode().iniName());
-    return new JBouncer(pooler, transport, acceptor, workers, listeners, clients);
+    return new JBouncer(
+        pooler, transport, acceptor, workers, listeners, clients, controller, reloader);
   }
 
   @SuppressWarnings("unchecked")
@@ -194,13 +187,46 @@ public final class JBouncer implements AutoCloseable {
   }
 
   /**
-   * Re-reads {@code auth_file} (SIGHUP does this until the admin console's RELOAD arrives).
-   *
-   * @return true if it changed
-   * @throws ConfigError if the new file is broken; the old one stays in force
+   * RELOAD: re-reads the config file and applies it; false when it was rejected (the reason is
+   * logged) and the running settings stay. Not on an event loop: it reads files.
    */
-  public boolean reloadAuthFile() {
-    return pooler.reloadAuthFile();
+  public boolean reload() {
+    return reloader.reload();
+  }
+
+  /** PAUSE, RESUME, SUSPEND, SHUTDOWN...: what the admin console and the signals operate. */
+  public Controller controller() {
+    return controller;
+  }
+
+  // --- Controller.Process ---
+
+  @Override
+  public void acceptConnections(boolean accept) {
+    listeners.forEach(l -> l.config().setAutoRead(accept));
+  }
+
+  @Override
+  public void closeListeners() {
+    listeners.forEach(Channel::close);
+  }
+
+  @Override
+  public void exit() {
+    Thread closer = new Thread(this::close, "jbouncer-exit"); // close() waits for the loops
+    closer.setDaemon(false);
+    closer.start();
+  }
+
+  @Override
+  public List<Channel> channels() {
+    List<Channel> all = new ArrayList<>(clients);
+    for (Pool pool : pooler.pools()) {
+      for (var server : pool.servers()) {
+        all.add(server.channel());
+      }
+    }
+    return all;
   }
 
   /** What the connections share, for tests and, later, the admin console. */
@@ -214,9 +240,12 @@ public final class JBouncer implements AutoCloseable {
     acceptor.terminationFuture().await();
   }
 
-  /** Closes listeners, clients and servers. */
+  /** Closes listeners, clients and servers; idempotent. */
   @Override
   public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
     listeners.forEach(l -> l.close().syncUninterruptibly());
     clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     for (Pool pool : pooler.pools()) {

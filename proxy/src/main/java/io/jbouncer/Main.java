@@ -6,10 +6,13 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.FileAppender;
 import io.jbouncer.config.ConfigError;
 import io.jbouncer.config.ConfigLoader;
 import io.jbouncer.config.Settings;
 import io.jbouncer.embedded.EmbeddedPostgres;
+import io.jbouncer.lifecycle.PidFile;
+import io.jbouncer.lifecycle.Signals;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.BindException;
@@ -49,6 +52,8 @@ public final class Main {
           + "  jbouncer [OPTION]... demo\n"
           + "\n"
           + "Options:\n"
+          + "  -d, --daemon     run in the background (with the ./jbouncer launcher; needs pidfile\n"
+          + "                   and logfile)\n"
           + "  -q, --quiet      run quietly (no logging to stderr)\n"
           + "  -v, --verbose    more logging: -v debug, -vv trace\n"
           + "  -V, --version    show version, then exit\n"
@@ -70,6 +75,8 @@ public final class Main {
   static int run(String[] args, PrintStream out, PrintStream err) {
     int verbosity = 0;
     boolean quiet = false;
+    boolean daemon = false;
+    boolean check = false;
     List<String> positional = new ArrayList<>();
     boolean optionsEnded = false;
     for (String arg : args) {
@@ -86,6 +93,12 @@ public final class Main {
           continue;
         case "--quiet":
           quiet = true;
+          continue;
+        case "--daemon":
+          daemon = true;
+          continue;
+        case "--check": // the launcher's: check the configuration for -d, then exit
+          check = true;
           continue;
         case "--version":
           out.println("jbouncer " + version());
@@ -107,6 +120,9 @@ public final class Main {
           case 'q':
             quiet = true;
             break;
+          case 'd':
+            daemon = true;
+            break;
           case 'V':
             out.println("jbouncer " + version());
             return 0;
@@ -125,18 +141,19 @@ public final class Main {
       return usageError(err, "too many arguments: " + String.join(" ", positional));
     }
 
-    configureLogging(verbosity, quiet);
+    configureLogging(verbosity, quiet || (daemon && !check));
     try {
       return positional.get(0).equals(DEMO)
           ? demo(out, err)
-          : serve(Path.of(positional.get(0)), err);
+          : serve(Path.of(positional.get(0)), daemon, check, err);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return 1;
     }
   }
 
-  private static int serve(Path configFile, PrintStream err) throws InterruptedException {
+  private static int serve(Path configFile, boolean daemon, boolean check, PrintStream err)
+      throws InterruptedException {
     Settings settings;
     try {
       settings = ConfigLoader.load(configFile);
@@ -145,12 +162,47 @@ public final class Main {
     } catch (RuntimeException e) {
       return fatal(err, "cannot load config file " + configFile + ": " + e, e);
     }
+    if (daemon && settings.pidfile() == null) {
+      return fatal(err, "daemon needs pidfile configured", null);
+    }
+    if (daemon && settings.logfile() == null) {
+      return fatal(err, "daemon needs logfile configured", null);
+    }
+    PidFile pidFile;
+    try {
+      pidFile = settings.pidfile() == null ? null : PidFile.check(settings.pidfile());
+    } catch (ConfigError e) {
+      return fatal(err, e.getMessage(), null);
+    }
+    if (check) {
+      return 0;
+    }
+    if (settings.logfile() != null) {
+      logToFile(settings.logfile());
+    }
     JBouncer jbouncer = start(settings, err);
     if (jbouncer == null) {
       return 1;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(jbouncer::close, "jbouncer-shutdown"));
-    reloadAuthFileOnSighup(jbouncer);
+    if (pidFile != null) {
+      try {
+        pidFile.write();
+      } catch (ConfigError e) {
+        jbouncer.close();
+        return fatal(err, e.getMessage(), null);
+      }
+    }
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  jbouncer.close();
+                  if (pidFile != null) {
+                    pidFile.remove();
+                  }
+                },
+                "jbouncer-shutdown"));
+    Signals.install(jbouncer);
     jbouncer.awaitTermination();
     return 0;
   }
@@ -236,7 +288,7 @@ public final class Main {
         return 1;
       }
       demo.jbouncer = jbouncer;
-      reloadAuthFileOnSighup(jbouncer);
+      Signals.install(jbouncer);
       int port = jbouncer.localAddress().getPort();
       out.println();
       out.println("jbouncer demo is running:");
@@ -382,21 +434,24 @@ public final class Main {
     }
   }
 
-  /** SIGHUP re-reads auth_file; the rest of RELOAD comes with the admin console. */
-  private static void reloadAuthFileOnSighup(JBouncer jbouncer) {
-    try {
-      sun.misc.Signal.handle(
-          new sun.misc.Signal("HUP"),
-          signal -> {
-            try {
-              jbouncer.reloadAuthFile();
-            } catch (ConfigError e) {
-              LoggerFactory.getLogger(Main.class)
-                  .error("RELOAD of auth_file failed, keeping the old one: {}", e.getMessage());
-            }
-          });
-    } catch (IllegalArgumentException e) {
-      LoggerFactory.getLogger(Main.class).warn("cannot handle SIGHUP: {}", e.getMessage());
+  /** Adds PgBouncer's {@code logfile}: the same lines, appended to the file. */
+  private static void logToFile(Path file) {
+    ILoggerFactory factory = LoggerFactory.getILoggerFactory();
+    if (!(factory instanceof LoggerContext context)) {
+      return;
     }
+    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    encoder.setContext(context);
+    encoder.setPattern(
+        "%d{yyyy-MM-dd HH:mm:ss.SSS z} [" + ProcessHandle.current().pid() + "] %level %msg%n");
+    encoder.start();
+    FileAppender<ILoggingEvent> appender = new FileAppender<>();
+    appender.setContext(context);
+    appender.setName("logfile");
+    appender.setFile(file.toString());
+    appender.setAppend(true);
+    appender.setEncoder(encoder);
+    appender.start();
+    context.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(appender);
   }
 }

@@ -1,5 +1,6 @@
 package io.jbouncer;
 
+import io.jbouncer.admin.Admin;
 import io.jbouncer.auth.ClientAuthenticator;
 import io.jbouncer.auth.HbaConnection;
 import io.jbouncer.auth.HbaRule;
@@ -52,7 +53,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,9 +66,9 @@ public final class Pooler {
   private static final Logger log = LoggerFactory.getLogger(Pooler.class);
   static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
 
-  private final Settings settings;
-  private volatile UserList userList; // replaced whole by reloadAuthFile
-  private final @Nullable HbaRules hbaRules;
+  private volatile Settings settings; // replaced whole by reconfigure (RELOAD, SET)
+  private volatile UserList userList; // replaced whole by reconfigure (RELOAD)
+  private volatile @Nullable HbaRules hbaRules;
   private final ConcurrentHashMap<String, String> dynamicSecrets = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, AuthQuery> authQueries = new ConcurrentHashMap<>();
   private volatile EventLoopGroup authLoop;
@@ -91,11 +91,17 @@ public final class Pooler {
   private final ConcurrentHashMap<String, PassthroughKeys> passthrough = new ConcurrentHashMap<>();
   private final ExecutorService authWorkers;
   private final AddressResolverGroup<InetSocketAddress> resolvers;
+  private volatile Admin admin;
+  // PAUSE, DISABLE and KILL, set by the admin console and the signals (see lifecycle.Controller)
+  private volatile boolean pausedAll;
+  private final Set<String> pausedDatabases = ConcurrentHashMap.newKeySet();
+  private final Set<String> disabledDatabases = ConcurrentHashMap.newKeySet();
+  private volatile boolean refusingWaiters; // SHUTDOWN WAIT_FOR_SERVERS
 
-  Pooler(Settings settings, UserList userList, @Nullable HbaRules hbaRules, Transport transport) {
-    this.hbaRules = hbaRules;
+  Pooler(Settings settings, AuthFiles auth, Transport transport) {
+    this.hbaRules = auth.hba();
     this.settings = settings;
-    this.userList = userList;
+    this.userList = auth.users();
     this.transport = transport;
     this.authWorkers = newAuthWorkers();
     this.resolvers = Dns.resolvers(transport, settings);
@@ -349,31 +355,188 @@ public final class Pooler {
     return new ClientAuthenticator(this, method, user, secret);
   }
 
-  /**
-   * Re-reads {@code auth_file} if it changed and swaps it in whole: new logins see the new secrets,
-   * connected clients are not touched. A broken file is rejected and the old one stays in force.
-   *
-   * @return true if the file changed and was loaded
-   * @throws io.jbouncer.config.ConfigError if the new file is broken
-   */
-  public boolean reloadAuthFile() {
-    java.nio.file.Path file = settings.authFile();
-    if (file == null) {
-      return false;
-    }
-    UserList fresh = UserList.load(file);
-    if (fresh.sameAs(userList)) {
-      return false;
-    }
-    userList = fresh;
-    log.info("auth_file {} reloaded: {} users", file, fresh.size());
-    return true;
-  }
-
   /** A user's secret: auth_file first, else what auth_query found for it. */
   private @Nullable String secretOf(String user) {
     String secret = userList.secret(user);
     return secret != null ? secret : dynamicSecrets.get(user);
+  }
+
+  // --- RELOAD ---
+
+  private static final Set<AuthType> SUPPORTED_AUTH =
+      java.util.EnumSet.of(
+          AuthType.ANY,
+          AuthType.TRUST,
+          AuthType.PLAIN,
+          AuthType.MD5,
+          AuthType.SCRAM_SHA_256,
+          AuthType.HBA);
+
+  /** What {@code auth_file} and {@code auth_hba_file} hold, loaded and checked. */
+  public record AuthFiles(UserList users, @Nullable HbaRules hba) {}
+
+  /**
+   * Loads the authentication files {@code settings} name, as start and RELOAD need them.
+   *
+   * @throws io.jbouncer.config.ConfigError if auth_type is not supported or a file is broken
+   */
+  public static AuthFiles loadAuthFiles(Settings settings) {
+    if (!SUPPORTED_AUTH.contains(settings.authType())) {
+      throw new io.jbouncer.config.ConfigError(
+          "auth_type "
+              + settings.authType().iniName()
+              + " is not supported yet (supported: any, trust, plain, md5, scram-sha-256, hba)");
+    }
+    UserList users =
+        settings.authFile() != null ? UserList.load(settings.authFile()) : UserList.empty();
+    HbaRules hba = null;
+    if (settings.authType() == AuthType.HBA) {
+      if (settings.authHbaFile() == null) {
+        throw new io.jbouncer.config.ConfigError("auth_type hba needs auth_hba_file");
+      }
+      hba = HbaRules.load(settings.authHbaFile());
+    }
+    return new AuthFiles(users, hba);
+  }
+
+  /**
+   * RELOAD: {@code fresh} becomes the running settings, checked beforehand with its {@code auth}
+   * files. Pools take their new sizes, modes and timeouts, and close servers of a database whose
+   * connection changed once released; pools of a removed database lose their clients and servers
+   * ("database removed"); caps and connected clients' timeouts follow.
+   */
+  public void reconfigure(Settings fresh, AuthFiles auth) {
+    settings = fresh;
+    if (!auth.users().sameAs(userList)) {
+      log.info("auth_file {} reloaded: {} users", fresh.authFile(), auth.users().size());
+    }
+    userList = auth.users();
+    hbaRules = auth.hba();
+    List<PoolKey> removed = new ArrayList<>();
+    for (Pool pool : pools.values()) {
+      DatabaseSettings database = fresh.database(pool.key().database());
+      if (database == null) {
+        removed.add(pool.key());
+        continue;
+      }
+      pool.reconfigure(poolConfig(fresh, pool.key(), database));
+    }
+    userLimits.forEach((user, limit) -> limit.setMax(maxUserConnections(fresh, user)));
+    dbLimits.forEach(
+        (name, limit) -> {
+          DatabaseSettings database = fresh.database(name);
+          limit.setMax(database == null ? 0 : maxDbConnections(fresh, database));
+        });
+    for (PoolKey key : removed) {
+      Pool pool = pools.remove(key);
+      log.warn("dropping database '{}' as it does not exist anymore", key.database());
+      pool.closeAll("database removed");
+    }
+    onEveryLoop(
+        loop -> {
+          for (ClientConnection client : List.copyOf(loopClients(loop))) {
+            client.settingsChanged(fresh);
+          }
+          return null;
+        });
+  }
+
+  // --- PAUSE, DISABLE ---
+
+  /** True while servers of {@code database} are not handed out (PAUSE, KILL, shutdown). */
+  public boolean isPaused(String database) {
+    return pausedAll || pausedDatabases.contains(database);
+  }
+
+  /** True when every database is paused (PAUSE without a database, SIGUSR1). */
+  public boolean isPausedAll() {
+    return pausedAll;
+  }
+
+  /** Pauses or resumes every database; a database paused on its own stays paused. */
+  public void pauseAll(boolean paused) {
+    pausedAll = paused;
+  }
+
+  /** Pauses or resumes one database; false if that changed nothing. */
+  public boolean pauseDatabase(String database, boolean paused) {
+    return paused ? pausedDatabases.add(database) : pausedDatabases.remove(database);
+  }
+
+  /** SHUTDOWN WAIT_FOR_SERVERS: clients that would wait for a server are closed instead. */
+  public boolean isRefusingWaiters() {
+    return refusingWaiters;
+  }
+
+  public void refuseWaiters() {
+    refusingWaiters = true;
+  }
+
+  /** True when {@code database} refuses new clients (DISABLE). */
+  public boolean isDisabled(String database) {
+    return disabledDatabases.contains(database);
+  }
+
+  public void disableDatabase(String database, boolean disabled) {
+    if (disabled) {
+      disabledDatabases.add(database);
+    } else {
+      disabledDatabases.remove(database);
+    }
+  }
+
+  // --- what the admin console shows ---
+
+  /** Clients connected to {@code databaseName} (admitted past the client caps). */
+  public int clientsOfDatabase(String databaseName) {
+    AtomicInteger n = clientsPerDatabase.get(databaseName);
+    return n == null ? 0 : n.get();
+  }
+
+  /** Clients logged in as {@code user} (admitted past the client caps). */
+  public int clientsOfUser(String user) {
+    AtomicInteger n = clientsPerUser.get(user);
+    return n == null ? 0 : n.get();
+  }
+
+  /** The users of auth_file and those auth_query found. */
+  public java.util.SortedSet<String> knownUsers() {
+    java.util.TreeSet<String> names = new java.util.TreeSet<>(userList.users());
+    names.addAll(dynamicSecrets.keySet());
+    return names;
+  }
+
+  /** The admin console; set once at start. */
+  public Admin admin() {
+    return admin;
+  }
+
+  void useAdmin(Admin admin) {
+    this.admin = admin;
+  }
+
+  /**
+   * Runs {@code task} on every event loop; completes with the results in loop order. For views that
+   * read what only a loop may read (its clients, its counters).
+   */
+  public <T> CompletableFuture<List<T>> onEveryLoop(
+      java.util.function.Function<EventLoop, T> task) {
+    List<CompletableFuture<T>> results = new ArrayList<>();
+    for (io.netty.util.concurrent.EventExecutor executor : authLoop) {
+      EventLoop loop = (EventLoop) executor;
+      CompletableFuture<T> result = new CompletableFuture<>();
+      loop.execute(
+          () -> {
+            try {
+              result.complete(task.apply(loop));
+            } catch (RuntimeException e) {
+              result.completeExceptionally(e);
+            }
+          });
+      results.add(result);
+    }
+    return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+        .thenApply(done -> results.stream().map(CompletableFuture::join).toList());
   }
 
   /** The event loops auth_query connections live on; set once the loops exist. */
@@ -403,57 +566,64 @@ public final class Pooler {
   }
 
   private Pool newPool(PoolKey key, DatabaseSettings database) {
-    @Nullable UserSettings user = settings.users().get(key.user());
-    PoolMode mode =
-        firstNonNull(
-            user != null ? user.poolMode() : null, database.poolMode(), settings.poolMode());
-    int size =
-        firstNonNull(
-            user != null ? user.poolSize() : null, database.poolSize(), settings.defaultPoolSize());
-    String dbname = database.dbname() != null ? database.dbname() : key.database();
-    String forcedPassword = database.password();
-    Supplier<@Nullable String> password =
-        forcedPassword != null ? () -> forcedPassword : () -> secretOf(key.user());
+    Settings current = settings;
+    Pool.Config config = poolConfig(current, key, database);
     log.info(
         "new pool {}: server database {} on {}:{}, pool_mode={}, pool_size={}",
         key,
-        dbname,
+        config.serverDbname(),
         serverHost(database),
         database.port(),
-        mode.iniName(),
-        size);
-    List<ServerLimit> limits = new ArrayList<>(2);
-    int maxUser =
-        user != null && user.maxUserConnections() > 0
-            ? user.maxUserConnections()
-            : settings.maxUserConnections();
-    if (maxUser > 0) {
-      limits.add(
-          userLimits.computeIfAbsent(
-              key.user(), u -> new ServerLimit("max_user_connections", u, maxUser)));
-    }
-    int maxDb =
-        database.maxDbConnections() > 0 ? database.maxDbConnections() : settings.maxDbConnections();
-    if (maxDb > 0) {
-      limits.add(
-          dbLimits.computeIfAbsent(
-              key.database(), d -> new ServerLimit("max_db_connections", d, maxDb)));
-    }
+        config.poolMode().iniName(),
+        config.poolSize());
+    // both caps always exist (0 = none), so that RELOAD can set them on pools that have servers
+    List<ServerLimit> limits =
+        List.of(
+            userLimits.computeIfAbsent(
+                key.user(),
+                u -> new ServerLimit("max_user_connections", u, maxUserConnections(current, u))),
+            dbLimits.computeIfAbsent(
+                key.database(),
+                d ->
+                    new ServerLimit("max_db_connections", d, maxDbConnections(current, database))));
     return new Pool(
-        key,
+        key, config, () -> secretOf(key.user()), limits, connector, () -> isPaused(key.database()));
+  }
+
+  /** A pool's configuration under {@code current}: [users] over [databases] over [pgbouncer]. */
+  private Pool.Config poolConfig(Settings current, PoolKey key, DatabaseSettings database) {
+    @Nullable UserSettings user = current.users().get(key.user());
+    PoolMode mode =
+        firstNonNull(
+            user != null ? user.poolMode() : null, database.poolMode(), current.poolMode());
+    int size =
+        firstNonNull(
+            user != null ? user.poolSize() : null, database.poolSize(), current.defaultPoolSize());
+    String dbname = database.dbname() != null ? database.dbname() : key.database();
+    return new Pool.Config(
         database,
         mode,
         size,
         dbname,
-        password,
-        settings.serverLoginRetry().toNanos(),
-        limits,
-        lifecycle(database, user, size),
-        connector);
+        current.serverLoginRetry().toNanos(),
+        lifecycle(current, database, user, size));
   }
 
-  private Pool.Lifecycle lifecycle(
-      DatabaseSettings database, @Nullable UserSettings user, int poolSize) {
+  private static int maxUserConnections(Settings current, String user) {
+    UserSettings u = current.users().get(user);
+    return u != null && u.maxUserConnections() > 0
+        ? u.maxUserConnections()
+        : current.maxUserConnections();
+  }
+
+  private static int maxDbConnections(Settings current, DatabaseSettings database) {
+    return database.maxDbConnections() > 0
+        ? database.maxDbConnections()
+        : current.maxDbConnections();
+  }
+
+  private static Pool.Lifecycle lifecycle(
+      Settings settings, DatabaseSettings database, @Nullable UserSettings user, int poolSize) {
     long lifetime =
         database.serverLifetime() != null
             ? java.util.concurrent.TimeUnit.SECONDS.toNanos(database.serverLifetime())
@@ -474,13 +644,13 @@ public final class Pooler {
         reserve,
         settings.reservePoolTimeout().toNanos(),
         settings.serverRoundRobin(),
-        checkQuery(),
+        checkQuery(settings),
         settings.serverCheckDelay().toNanos(),
         settings.cancelWaitTimeout().toNanos());
   }
 
   /** PgBouncer's server_check_query: "" disables the check, {@code <empty>} is an empty query. */
-  private @Nullable String checkQuery() {
+  private static @Nullable String checkQuery(Settings settings) {
     String query = settings.serverCheckQuery();
     if (query.isEmpty()) {
       return null;
@@ -525,6 +695,7 @@ public final class Pooler {
                   protected void initChannel(Channel ch) {
                     ServerConnection server = new ServerConnection(Pooler.this, pool, id, ch);
                     created[0] = server;
+                    pool.adopt(server);
                     ch.pipeline()
                         .addLast(
                             "frameDecoder",

@@ -73,6 +73,27 @@ public final class Frames {
         && frame.readableBytes() - 1 == frame.getInt(frame.readerIndex() + 1);
   }
 
+  /**
+   * True when a Parse ({@code P}) or Bind ({@code B}) frame names a prepared statement, false for
+   * the unnamed one (and for anything else). Reads only the names at the start of the body, so a
+   * first piece of a large frame will do.
+   */
+  public static boolean namesStatement(ByteBuf frame) {
+    int at = frame.readerIndex() + HEADER_LENGTH;
+    int end = frame.writerIndex();
+    char type = type(frame);
+    if (type == 'B') { // the portal's name comes first
+      int nul = at < end ? frame.indexOf(at, end, (byte) 0) : -1;
+      if (nul < 0) {
+        return false;
+      }
+      at = nul + 1;
+    } else if (type != 'P') {
+      return false;
+    }
+    return at < end && frame.getByte(at) != 0;
+  }
+
   /** The type byte of a typed frame as the decoders emit it (header included). */
   public static char type(ByteBuf frame) {
     return (char) frame.getUnsignedByte(frame.readerIndex());

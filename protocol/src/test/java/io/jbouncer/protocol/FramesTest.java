@@ -85,4 +85,28 @@ class FramesTest {
         .isInstanceOf(ProtocolException.class)
         .hasMessage("message 'C' frame: 2 bytes (expected: >= 5)");
   }
+
+  @Test
+  void namesStatementTellsNamedParseAndBindFromUnnamedOnes() {
+    assertThat(
+            Frames.namesStatement(
+                io.netty.buffer.Unpooled.wrappedBuffer(Wire.bytes('P', 4 + 6, "s1\0q\0", 0))))
+        .isTrue();
+    assertThat(
+            Frames.namesStatement(
+                io.netty.buffer.Unpooled.wrappedBuffer(Wire.bytes('P', 4 + 4, "\0q\0", (char) 0))))
+        .isFalse();
+    assertThat(
+            Frames.namesStatement(
+                io.netty.buffer.Unpooled.wrappedBuffer(Wire.bytes('B', 4 + 5, "\0s1\0", 0, 0))))
+        .isTrue();
+    assertThat(
+            Frames.namesStatement(
+                io.netty.buffer.Unpooled.wrappedBuffer(Wire.bytes('B', 4 + 5, "p1\0\0", 0, 0))))
+        .isFalse();
+    assertThat(
+            Frames.namesStatement(
+                io.netty.buffer.Unpooled.wrappedBuffer(Wire.bytes('Q', 4 + 2, "x\0"))))
+        .isFalse();
+  }
 }

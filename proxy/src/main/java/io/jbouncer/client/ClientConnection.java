@@ -1,12 +1,15 @@
 package io.jbouncer.client;
 
 import io.jbouncer.Pooler;
+import io.jbouncer.admin.Admin;
+import io.jbouncer.admin.AdminConsole;
 import io.jbouncer.auth.ClientAuthenticator;
 import io.jbouncer.config.DatabaseSettings;
 import io.jbouncer.config.PoolMode;
 import io.jbouncer.config.Settings;
 import io.jbouncer.log.Conn;
 import io.jbouncer.pool.Pool;
+import io.jbouncer.pool.PoolStats;
 import io.jbouncer.protocol.FrameContinuation;
 import io.jbouncer.protocol.Frames;
 import io.jbouncer.protocol.ProtocolException;
@@ -67,7 +70,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   public static final String KEEP_WHOLE = "p";
 
   private final Pooler pooler;
-  private final Settings settings;
+  private Settings settings; // the running settings when it connected, or since the last RELOAD
   private final long id;
   private @Nullable Channel channel;
   private volatile ClientState state = ClientState.LOGIN;
@@ -84,6 +87,18 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   private final Map<String, String> startupParameters = new LinkedHashMap<>();
   private long waitingSinceNanos;
+  private final long connectedAtMillis = System.currentTimeMillis();
+  // SHOW STATS: this loop's counters of the pool, and when the query and transaction now running
+  // started (System.nanoTime(), 0 = none), as PgBouncer's query_start and xact_start
+  private @Nullable PoolStats stats;
+  private long statsQueryStartNanos;
+  private long statsXactStartNanos;
+  // the admin console, for a client of the database "pgbouncer"
+  private boolean adminDatabase;
+  private @Nullable AdminConsole admin;
+  // a connection that carries a cancel request: its state and its target, for SHOW CLIENTS
+  private volatile @Nullable String cancelState; // active_cancel_req, waiting_cancel_req
+  private volatile @Nullable ClientConnection cancelTarget;
   private long cancelKey;
   private @Nullable ScheduledFuture<?> loginTimeout;
   private boolean counted;
@@ -96,7 +111,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private long queryStartNanos;
   private long transactionStartNanos;
   private long idleInTransactionSinceNanos;
-  private final long queryWaitNotifyNanos;
+  private long queryWaitNotifyNanos;
   private boolean queuedNoticeSent;
 
   public ClientConnection(Pooler pooler, long id) {
@@ -236,6 +251,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (pool != null) {
       pool.clientLeft(this); // it may wait for a server or for its welcome, too
     }
+    if (admin != null) {
+      admin.closed();
+    }
     ServerConnection linked = server;
     server = null;
     if (linked != null) {
@@ -327,6 +345,20 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     if (databaseName == null || databaseName.isEmpty()) {
       databaseName = user;
+    }
+    if (databaseName.equals(Admin.DATABASE)) {
+      // the admin console: no max_client_conn nor client caps, as in PgBouncer
+      adminDatabase = true;
+      if (settings.logConnections()) {
+        log.info("{} login attempt: db={} user={} tls=no", prefix(), databaseName, user);
+      }
+      java.net.SocketAddress remote = channel().remoteAddress();
+      startAuthentication(
+          pooler.authenticatorFor(
+              user,
+              databaseName,
+              remote instanceof java.net.InetSocketAddress inet ? inet.getAddress() : null));
+      return;
     }
     if (pooler.clientCount() > settings.maxClientConn()) {
       fatal(SqlState.PROTOCOL_VIOLATION, "no more connections allowed (max_client_conn)");
@@ -438,10 +470,25 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   /** Called by the authenticator when the client proved who it is. */
   public void authenticated() {
+    if (!adminDatabase && pooler.isDisabled(databaseName)) {
+      fatal(SqlState.PROTOCOL_VIOLATION, "database \"" + databaseName + "\" is disabled");
+      return;
+    }
+    if (adminDatabase) {
+      admin = pooler.admin().open(this, user);
+      if (admin == null) {
+        fatal(SqlState.PROTOCOL_VIOLATION, "not allowed");
+        return;
+      }
+      welcome(Admin.WELCOME_PARAMETERS);
+      return;
+    }
     timeouts = ClientTimeouts.resolve(settings, settings.users().get(user), database);
     String poolUser = database.user() != null ? database.user() : user;
     Pool target = pooler.pool(database, databaseName, poolUser);
     pool = target;
+    stats = target.stats(eventLoop());
+    stats.clientLogins++;
     target.awaitWelcome(this);
   }
 
@@ -476,7 +523,13 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     ch.write(BackendKeyData.ofKey(cancelKey).encodeTo(ch.alloc().ioBuffer()));
     ch.writeAndFlush(ReadyForQuery.IDLE_FRAME.duplicate());
     state = ClientState.ACTIVE;
-    if (!pending.isEmpty()) {
+    AdminConsole console = admin;
+    if (console != null) {
+      ByteBuf early;
+      while ((early = pending.poll()) != null) {
+        console.onFrame(early); // queries sent before the welcome
+      }
+    } else if (!pending.isEmpty()) {
       startWaiting();
     }
   }
@@ -499,7 +552,21 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   // --- relay, client to server ---
 
   private void onClientFrame(ByteBuf frame) {
-    lastRequestNanos = System.nanoTime();
+    long now = System.nanoTime();
+    lastRequestNanos = now;
+    AdminConsole console = admin;
+    if (console != null) {
+      if (Frames.isWhole(frame) && Frames.type(frame) == 'X') {
+        frame.release();
+        terminated = true;
+        channel().close();
+      } else {
+        console.onFrame(frame);
+      }
+      return;
+    }
+    PoolStats counters = stats;
+    counters.clientBytes += frame.readableBytes();
     if (frame instanceof FrameContinuation) {
       // the rest of a large frame: it follows its start, which went (or waits) ahead of it
       ServerConnection linked = server;
@@ -516,6 +583,22 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       terminated = true;
       channel().close();
       return;
+    }
+    if (statsQueryStartNanos == 0) { // PgBouncer counts a query, and a transaction, as they start
+      counters.queries++;
+      statsQueryStartNanos = now;
+    }
+    if (statsXactStartNanos == 0) {
+      counters.xacts++;
+      statsXactStartNanos = now;
+    }
+    if ((type == 'P' || type == 'B') && Frames.namesStatement(frame)) {
+      if (type == 'P') {
+        counters.clientParses++;
+        counters.serverParses++; // forwarded as it is: every Parse reaches a server
+      } else {
+        counters.binds++;
+      }
     }
     ServerConnection linked = server;
     if (linked == null || !pending.isEmpty()) {
@@ -544,6 +627,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void startWaiting() {
+    if (pooler.isRefusingWaiters()) {
+      fatal(SqlState.PROTOCOL_VIOLATION, "server shutting down");
+      return;
+    }
     queuedNoticeSent = false;
     state = ClientState.WAITING;
     waitingSinceNanos = System.nanoTime();
@@ -568,6 +655,11 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     server = assigned;
+    PoolStats counters = stats;
+    counters.serverAssignments++;
+    if (state == ClientState.WAITING) {
+      counters.waitTimeUs += (System.nanoTime() - waitingSinceNanos) / 1000;
+    }
     state = ClientState.ACTIVE;
     assigned.channel().config().setAutoRead(channel().isWritable());
     String sync = TrackedParameters.syncStatement(wantedParameters, assigned.parameters());
@@ -621,6 +713,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       if (from.expectsHiddenReply()) {
         frame.release();
       } else {
+        stats.serverBytes += frame.readableBytes();
         write(frame);
       }
       return;
@@ -630,17 +723,21 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       onHiddenReply(from, frame, type);
       return;
     }
+    stats.serverBytes += frame.readableBytes();
     switch (type) {
       case 'Z' -> {
         char status = ReadyForQuery.status(frame);
         from.readyForQuery(status);
         trackTransaction(from, status);
+        if (!from.hasOutstandingRequests()) {
+          queryFinished(status);
+        }
         write(frame);
         afterReadyForQuery(from, status);
       }
       case 'S' -> {
         ParameterStatus status = ParameterStatus.decode(frame);
-        from.parameters().put(status.name(), status.value());
+        from.parameterChanged(status.name(), status.value());
         if (TrackedParameters.canonical(status.name()) != null) {
           wantedParameters.put(status.name(), status.value());
         }
@@ -655,6 +752,20 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         write(frame);
       }
       default -> write(frame);
+    }
+  }
+
+  /** SHOW STATS: the query is over, and with status 'I' the transaction too. */
+  private void queryFinished(char status) {
+    long now = System.nanoTime();
+    PoolStats counters = stats;
+    if (statsQueryStartNanos != 0) {
+      counters.queryTimeUs += (now - statsQueryStartNanos) / 1000;
+      statsQueryStartNanos = 0;
+    }
+    if (status == 'I' && statsXactStartNanos != 0) {
+      counters.xactTimeUs += (now - statsXactStartNanos) / 1000;
+      statsXactStartNanos = 0;
     }
   }
 
@@ -840,6 +951,73 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     fatal(SqlState.PROTOCOL_VIOLATION, "server conn crashed?");
   }
 
+  // --- admin console views ---
+
+  /** RELOAD: the client's timeouts follow the new settings (call on this client's loop). */
+  public void settingsChanged(Settings fresh) {
+    settings = fresh;
+    queryWaitNotifyNanos = fresh.queryWaitNotify().toNanos();
+    if (isLoggedIn() && admin == null) {
+      timeouts =
+          ClientTimeouts.resolve(fresh, fresh.users().get(user), fresh.database(databaseName));
+    }
+  }
+
+  /** The database of this client's pool; null for the admin console and clients logging in. */
+  public @Nullable String poolDatabase() {
+    Pool p = pool;
+    return p == null ? null : p.key().database();
+  }
+
+  /** Logged in (welcomed), and not closing. */
+  public boolean isLoggedIn() {
+    return (state == ClientState.ACTIVE || state == ClientState.WAITING) && !closing;
+  }
+
+  /** Waiting in its pool's queue for a server. */
+  public boolean isWaiting() {
+    return state == ClientState.WAITING && !closing;
+  }
+
+  /** This connection as SHOW CLIENTS shows it; call on this client's event loop. */
+  public ClientSnapshot snapshot(long nowNanos, long nowMillis) {
+    Channel ch = channel;
+    ServerConnection linked = server;
+    String shown =
+        switch (state) {
+          case LOGIN, CLOSED -> cancelState != null ? cancelState : "login";
+          case WAITING -> "waiting";
+          case ACTIVE -> linked != null ? "active" : "idle";
+        };
+    long since = statsQueryStartNanos;
+    ClientConnection target = cancelTarget;
+    return new ClientSnapshot(
+        id,
+        target != null ? target.user : user,
+        target != null ? target.databaseName : databaseName,
+        shown,
+        ch == null ? null : ch.remoteAddress(),
+        ch == null ? null : ch.localAddress(),
+        connectedAtMillis,
+        nowMillis - (nowNanos - lastRequestNanos) / 1_000_000,
+        since == 0 ? 0 : (nowNanos - since) / 1000,
+        linked == null ? 0 : linked.id(),
+        wantedParameters.getOrDefault("application_name", ""),
+        pool != null
+            ? pool.key()
+            : target != null && target.pool != null ? target.pool.key() : null,
+        admin != null);
+  }
+
+  /**
+   * This connection carries a cancel request for {@code target}, in PgBouncer's state {@code
+   * active_cancel_req} or {@code waiting_cancel_req}; shown by SHOW CLIENTS. Any thread.
+   */
+  public void cancelState(String state, ClientConnection target) {
+    cancelTarget = target;
+    cancelState = state;
+  }
+
   // --- cancel ---
 
   /**
@@ -847,6 +1025,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
    * and nothing else.
    */
   public void cancelRunningQuery(ClientConnection request) {
+    if (admin != null) {
+      request.closeCancelRequest("cancel request for console client");
+      return;
+    }
     if (state == ClientState.WAITING && cancelWhileQueued()) {
       request.closeCancelRequest("cancel request for queued client");
       return;

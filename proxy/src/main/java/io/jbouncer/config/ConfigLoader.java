@@ -34,8 +34,27 @@ public final class ConfigLoader {
    * @throws ConfigError with a message naming file, line and key
    */
   public static Settings load(Path file) {
-    Config user = isHocon(file) ? readHocon(file) : IniReader.read(file);
-    return build(user, file);
+    return buildFrom(readTree(file), file);
+  }
+
+  /**
+   * Reads {@code file} into a tree in {@code reference.conf}'s layout, without defaults: what
+   * RELOAD and the admin console's SET work on before {@link #build} checks it.
+   *
+   * @throws ConfigError if it cannot be read or parsed
+   */
+  public static Config readTree(Path file) {
+    return isHocon(file) ? readHocon(file) : IniReader.read(file);
+  }
+
+  /**
+   * Builds and checks settings from a tree read by {@link #readTree} (possibly changed since);
+   * relative paths are resolved against {@code file}'s directory.
+   *
+   * @throws ConfigError naming the bad key and value
+   */
+  public static Settings build(Config tree, Path file) {
+    return buildFrom(tree, file);
   }
 
   /**
@@ -46,12 +65,15 @@ public final class ConfigLoader {
    * @throws ConfigError naming the bad key and value
    */
   public static Settings fromConfig(Config config) {
-    return build(config, null);
+    return buildFrom(config, null);
   }
 
-  private static Settings build(Config user, @Nullable Path file) {
+  private static Settings buildFrom(Config user, @Nullable Path file) {
     try {
-      Config config = user.withFallback(ConfigFactory.defaultReference()).resolve();
+      // an explicit class loader: signal threads (SIGHUP) have no context class loader
+      Config config =
+          user.withFallback(ConfigFactory.defaultReference(ConfigLoader.class.getClassLoader()))
+              .resolve();
       return SettingsReader.read(config, file);
     } catch (ConfigException e) {
       throw new ConfigError(e.getMessage());

@@ -8,11 +8,17 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -42,15 +48,11 @@ public final class Pool {
   private static final int LOCAL_WAITER_SCAN = 16;
 
   private final PoolKey key;
-  private final DatabaseSettings database;
-  private final PoolMode poolMode;
-  private final int poolSize;
-  private final String serverDbname;
-  private final Supplier<@Nullable String> serverPassword;
+  private volatile Config config; // replaced whole by reconfigure (RELOAD)
+  private final Supplier<@Nullable String> userSecret;
   private final Connector connector;
-  private final long loginRetryNanos;
+  private final BooleanSupplier paused;
   private final List<ServerLimit> limits;
-  private final Lifecycle lifecycle;
 
   /**
    * How servers come and go: {@code server_idle_timeout} and {@code server_lifetime} in nanoseconds
@@ -72,6 +74,7 @@ public final class Pool {
   private final ReentrantLock lock = new ReentrantLock();
   // guarded by lock
   private final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
+  private final Set<ServerConnection> servers = Collections.newSetFromMap(new IdentityHashMap<>());
   private final ArrayDeque<ClientConnection> waiting = new ArrayDeque<>();
   private final List<ClientConnection> awaitingWelcome = new ArrayList<>();
   private final ArrayDeque<PendingCancel> waitingCancels = new ArrayDeque<>();
@@ -88,6 +91,8 @@ public final class Pool {
   private @Nullable String lastLoginError;
   private volatile @Nullable Map<String, String> welcomeParameters;
   private volatile int generation; // servers opened before the last reconnect() are close_needed
+  // counters of the clients of each event loop, written only by that loop (see PoolStats)
+  private final ConcurrentHashMap<EventLoop, PoolStats> statsByLoop = new ConcurrentHashMap<>();
 
   /** Opens connections to PostgreSQL for a pool. */
   public interface Connector {
@@ -105,30 +110,78 @@ public final class Pool {
   private record PendingCancel(
       ServerConnection server, ClientConnection target, ClientConnection request, long since) {}
 
-  public Pool(
-      PoolKey key,
+  /**
+   * What RELOAD may change: the database entry, the pool mode and size (0 = unlimited), the name of
+   * the database on the server, {@code server_login_retry}, and the {@link Lifecycle}.
+   */
+  public record Config(
       DatabaseSettings database,
       PoolMode poolMode,
       int poolSize,
       String serverDbname,
-      Supplier<@Nullable String> serverPassword,
       long loginRetryNanos,
+      Lifecycle lifecycle) {
+    /** True when servers of {@code this} cannot serve {@code next}: another server or login. */
+    boolean connectsElsewhere(Config next) {
+      DatabaseSettings a = database;
+      DatabaseSettings b = next.database;
+      return !Objects.equals(a.host(), b.host())
+          || a.port() != b.port()
+          || !serverDbname.equals(next.serverDbname)
+          || !Objects.equals(a.user(), b.user())
+          || !Objects.equals(a.password(), b.password())
+          || !Objects.equals(a.startupParameters(), b.startupParameters())
+          || !Objects.equals(a.connectQuery(), b.connectQuery());
+    }
+  }
+
+  /**
+   * @param userSecret the pool user's current secret (auth_file or auth_query), for server logins
+   *     when the database entry has no password
+   * @param limits the {@code max_user_connections} and {@code max_db_connections} caps it counts
+   *     against
+   * @param paused true while PAUSE (or KILL, or shutdown) holds this pool's servers back
+   */
+  public Pool(
+      PoolKey key,
+      Config config,
+      Supplier<@Nullable String> userSecret,
       List<ServerLimit> limits,
-      Lifecycle lifecycle,
-      Connector connector) {
+      Connector connector,
+      BooleanSupplier paused) {
     this.key = key;
-    this.database = database;
-    this.poolMode = poolMode;
-    this.poolSize = poolSize;
-    this.serverDbname = serverDbname;
-    this.serverPassword = serverPassword;
-    this.loginRetryNanos = loginRetryNanos;
+    this.config = config;
+    this.userSecret = userSecret;
     this.limits = List.copyOf(limits);
-    this.lifecycle = lifecycle;
     this.connector = connector;
+    this.paused = paused;
     for (ServerLimit limit : this.limits) {
       limit.join(this);
     }
+  }
+
+  /**
+   * RELOAD: the pool takes {@code next}; if its servers connect elsewhere now, they are closed as
+   * RECONNECT closes them (close_needed). Returns true in that case.
+   */
+  public boolean reconfigure(Config next) {
+    boolean elsewhere;
+    lock.lock();
+    try {
+      elsewhere = config.connectsElsewhere(next);
+      config = next;
+    } finally {
+      lock.unlock();
+    }
+    if (elsewhere) {
+      reconnect();
+    }
+    roomFreed(); // a larger pool may serve waiting clients now
+    return elsewhere;
+  }
+
+  public Config config() {
+    return config;
   }
 
   public PoolKey key() {
@@ -136,15 +189,15 @@ public final class Pool {
   }
 
   public DatabaseSettings database() {
-    return database;
+    return config.database();
   }
 
   public PoolMode poolMode() {
-    return poolMode;
+    return config.poolMode();
   }
 
   public String serverDbname() {
-    return serverDbname;
+    return config.serverDbname();
   }
 
   /**
@@ -152,7 +205,8 @@ public final class Pool {
    * user's current auth_file secret (so a reloaded auth_file applies to the next login).
    */
   public @Nullable String serverPassword() {
-    return serverPassword.get();
+    String forced = config.database().password();
+    return forced != null ? forced : userSecret.get();
   }
 
   /**
@@ -204,9 +258,9 @@ public final class Pool {
     boolean check = false;
     lock.lock();
     try {
-      server = takeIdle(client.eventLoop());
+      server = paused.getAsBoolean() ? null : takeIdle(client.eventLoop());
       if (server == null) {
-        cachedError = failingFast();
+        cachedError = paused.getAsBoolean() ? null : failingFast(); // paused: wait, no more
         if (cachedError == null) {
           waiting.addLast(client);
           launchOn = launchIfNeeded(client.eventLoop());
@@ -221,7 +275,8 @@ public final class Pool {
       lock.unlock();
     }
     if (check) {
-      server.check(lifecycle.checkQuery(), client); // hands the server over when it answers
+      server.check(
+          config.lifecycle().checkQuery(), client); // hands the server over when it answers
     } else if (server != null) {
       client.serverAssigned(server);
     } else if (cachedError != null) {
@@ -265,6 +320,10 @@ public final class Pool {
       }
       if (server.closeNeeded()) {
         closeReason = "close_needed";
+      } else if (paused.getAsBoolean()) {
+        closeReason = "pause mode"; // PAUSE closes servers as they are released
+      } else if (tooMany()) {
+        closeReason = "too many servers in the pool"; // RELOAD made the pool smaller
       } else if (pastLifetime(server, System.nanoTime())) {
         closeReason = "server lifetime over";
       } else if ((next = takeWaiter(server.eventLoop())) == null && anotherPoolWaitsForRoom()) {
@@ -272,7 +331,7 @@ public final class Pool {
         closeReason = "evicted (a shared server cap is reached and another pool waits)";
       } else if (next == null) {
         server.markIdle();
-        if (lifecycle.roundRobin()) {
+        if (config.lifecycle().roundRobin()) {
           idle.addLast(server); // server_round_robin: the least recently used goes next
         } else {
           idle.addFirst(server); // PgBouncer's default: the most recently used goes next
@@ -339,6 +398,7 @@ public final class Pool {
         if (uncounted) {
           serverCount--;
         }
+        servers.remove(server);
         lastLoginFailureNanos = System.nanoTime();
         lastLoginError = message;
         retryDelayNanos = retryDelay(errorFrame != null);
@@ -372,6 +432,7 @@ public final class Pool {
     lock.lock();
     try {
       idle.remove(server);
+      servers.remove(server);
       uncounted = server.uncount();
       if (uncounted) {
         serverCount--;
@@ -455,14 +516,19 @@ public final class Pool {
       }
       dropStaleCancels(now, staleCancels);
       int remaining = serverCount;
+      while (tooMany(remaining) && !idle.isEmpty()) {
+        expired.add(idle.pollLast());
+        reasons.add("too many servers in the pool");
+        remaining--;
+      }
       for (Iterator<ServerConnection> it = idle.descendingIterator(); it.hasNext(); ) {
         ServerConnection server = it.next();
         String reason = null;
         if (pastLifetime(server, now)) {
           reason = "server lifetime over";
-        } else if (lifecycle.idleTimeoutNanos() > 0
-            && now - server.idleSinceNanos() > lifecycle.idleTimeoutNanos()
-            && remaining > lifecycle.minPoolSize()) {
+        } else if (config.lifecycle().idleTimeoutNanos() > 0
+            && now - server.idleSinceNanos() > config.lifecycle().idleTimeoutNanos()
+            && remaining > config.lifecycle().minPoolSize()) {
           reason = "server idle timeout";
         }
         if (reason != null) {
@@ -483,7 +549,8 @@ public final class Pool {
       cancel.server().cancelFinished();
     }
     if (fill) {
-      log.debug("{}: below min_pool_size {}, opening a server", key, lifecycle.minPoolSize());
+      log.debug(
+          "{}: below min_pool_size {}, opening a server", key, config.lifecycle().minPoolSize());
       connector.launch(this, null);
     }
     launch(launchOn);
@@ -494,18 +561,29 @@ public final class Pool {
    * pre-creates those pools); one login at a time, never past pool_size or a shared cap.
    */
   private boolean belowMinimum() {
-    return lifecycle.minPoolSize() > 0
-        && serverCount < lifecycle.minPoolSize()
-        && (clients > 0 || database.user() != null)
+    return config.lifecycle().minPoolSize() > 0
+        && !paused.getAsBoolean()
+        && serverCount < config.lifecycle().minPoolSize()
+        && (clients > 0 || config.database().user() != null)
         && loginsInFlight == 0
         && failingFast() == null;
   }
 
+  /** More servers than pool_size and reserve_pool_size allow, as after RELOAD shrank them. */
+  private boolean tooMany() {
+    return tooMany(serverCount);
+  }
+
+  private boolean tooMany(int servers) {
+    Config c = config;
+    return c.poolSize() > 0 && servers > c.poolSize() + c.lifecycle().reserveSize();
+  }
+
   /** server_check_query is due: a used server sat idle longer than server_check_delay. */
   private boolean needsCheck(ServerConnection server) {
-    return lifecycle.checkQuery() != null
+    return config.lifecycle().checkQuery() != null
         && server.wasUsed()
-        && System.nanoTime() - server.idleSinceNanos() >= lifecycle.checkDelayNanos();
+        && System.nanoTime() - server.idleSinceNanos() >= config.lifecycle().checkDelayNanos();
   }
 
   /**
@@ -514,11 +592,11 @@ public final class Pool {
    * together. Records the close; call with the lock held and close the server if true.
    */
   private boolean pastLifetime(ServerConnection server, long now) {
-    long lifetime = lifecycle.lifetimeNanos();
+    long lifetime = config.lifecycle().lifetimeNanos();
     if (lifetime <= 0 || now - server.createdNanos() <= lifetime) {
       return false;
     }
-    long gap = lifetime / Math.max(1, poolSize);
+    long gap = lifetime / Math.max(1, config.poolSize());
     if (lastLifetimeCloseNanos != 0 && now - lastLifetimeCloseNanos < gap) {
       return false;
     }
@@ -537,7 +615,8 @@ public final class Pool {
     PendingCancel cancel = new PendingCancel(server, target, request, System.nanoTime());
     lock.lock();
     try {
-      if (poolSize > 0 && cancelsInFlight >= poolSize) {
+      if (config.poolSize() > 0 && cancelsInFlight >= config.poolSize()) {
+        request.cancelState("waiting_cancel_req", target);
         waitingCancels.addLast(cancel);
         return;
       }
@@ -556,6 +635,7 @@ public final class Pool {
       cancelSent();
       return;
     }
+    cancel.request().cancelState("active_cancel_req", cancel.target());
     connector.sendCancel(
         cancel.server(),
         () -> {
@@ -583,7 +663,7 @@ public final class Pool {
 
   /** Drops cancel requests that waited longer than cancel_wait_timeout (janitor, lock held). */
   private void dropStaleCancels(long now, List<PendingCancel> dropped) {
-    long limit = lifecycle.cancelWaitNanos();
+    long limit = config.lifecycle().cancelWaitNanos();
     while (limit > 0 && !waitingCancels.isEmpty()) {
       if (now - waitingCancels.peekFirst().since() <= limit) {
         return;
@@ -618,6 +698,116 @@ public final class Pool {
     }
     for (ServerConnection server : closing) {
       server.close("database configuration changed");
+    }
+  }
+
+  /**
+   * What SHOW POOLS shows of this pool: clients logged in and not waiting, waiting (for a server or
+   * for their welcome), cancel requests sent and waiting, servers by PgBouncer's states (idle ones
+   * unused longer than {@code checkDelayNanos} are {@code used}), and how long the first waiting
+   * client has waited.
+   */
+  public record Usage(
+      int clientsActive,
+      int clientsWaiting,
+      int cancelsActive,
+      int cancelsWaiting,
+      int serversActive,
+      int serversBeingCanceled,
+      int serversIdle,
+      int serversUsed,
+      int serversTested,
+      int serversLogin,
+      long maxWaitMicros) {}
+
+  public Usage usage(long checkDelayNanos) {
+    List<ServerConnection> all;
+    int waitingClients;
+    int active;
+    int cancels;
+    int cancelsWaiting;
+    long maxWait;
+    lock.lock();
+    try {
+      all = new ArrayList<>(servers);
+      waitingClients = waiting.size() + awaitingWelcome.size();
+      active = clients - waitingClients;
+      cancels = cancelsInFlight;
+      cancelsWaiting = waitingCancels.size();
+      ClientConnection first = waiting.peekFirst();
+      maxWait = first == null ? 0 : (System.nanoTime() - first.waitingSinceNanos()) / 1000;
+    } finally {
+      lock.unlock();
+    }
+    int[] byState = new int[6]; // active, being_canceled, idle, used, tested, new
+    for (ServerConnection server : all) {
+      switch (server.snapshot(checkDelayNanos).state()) {
+        case "active" -> byState[0]++;
+        case "being_canceled" -> byState[1]++;
+        case "idle" -> byState[2]++;
+        case "used" -> byState[3]++;
+        case "tested" -> byState[4]++;
+        case "new" -> byState[5]++;
+        default -> {}
+      }
+    }
+    return new Usage(
+        Math.max(0, active),
+        waitingClients,
+        cancels,
+        cancelsWaiting,
+        byState[0],
+        byState[1],
+        byState[2],
+        byState[3],
+        byState[4],
+        byState[5],
+        maxWait);
+  }
+
+  /** A server connection of this pool was created; it is forgotten when it closes. */
+  public void adopt(ServerConnection server) {
+    lock.lock();
+    try {
+      servers.add(server);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Every server connection of this pool, logging in or not, for SHOW SERVERS. */
+  public List<ServerConnection> servers() {
+    lock.lock();
+    try {
+      return new ArrayList<>(servers);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * The counters of this pool's clients on {@code loop}; only that loop may use the result (see
+   * {@link PoolStats}).
+   */
+  public PoolStats stats(EventLoop loop) {
+    return statsByLoop.computeIfAbsent(loop, l -> new PoolStats());
+  }
+
+  /** A copy of this pool's counters on {@code loop}; call it on that loop. */
+  public PoolStats statsOn(EventLoop loop) {
+    PoolStats stats = statsByLoop.get(loop);
+    return stats == null ? new PoolStats() : stats.copy();
+  }
+
+  /** RESUME: waiting clients may get servers again. */
+  public void resume() {
+    roomFreed();
+  }
+
+  /** Closes every server of this pool, busy or not (KILL). */
+  public void closeAll(String reason) {
+    for (ServerConnection server : servers()) {
+      server.close(reason);
     }
   }
 
@@ -702,10 +892,10 @@ public final class Pool {
   private long retryDelay(boolean refused) {
     if (refused) {
       loginsLostInARow = 0;
-      return loginRetryNanos;
+      return config.loginRetryNanos();
     }
     int doublings = Math.min(loginsLostInARow++, 30);
-    return Math.min(loginRetryNanos, FIRST_RETRY_NANOS << doublings);
+    return Math.min(config.loginRetryNanos(), FIRST_RETRY_NANOS << doublings);
   }
 
   /** The event loop of the client waiting longest (for a server, else for its welcome). */
@@ -719,12 +909,16 @@ public final class Pool {
 
   /** Reserves a server slot and returns the loop to open it on, or null when none is needed. */
   private @Nullable EventLoop launchIfNeeded(EventLoop preferred) {
+    if (paused.getAsBoolean()) {
+      return null; // PAUSE: no new server until RESUME
+    }
     boolean demand = !waiting.isEmpty() || !awaitingWelcome.isEmpty();
-    boolean room = poolSize == 0 || serverCount < poolSize || reserveOpen(System.nanoTime());
+    boolean room =
+        config.poolSize() == 0 || serverCount < config.poolSize() || reserveOpen(System.nanoTime());
     if (!demand || !room || loginsInFlight > 0 || failingFast() != null) {
       return null;
     }
-    if (poolSize > 0 && serverCount >= poolSize) {
+    if (config.poolSize() > 0 && serverCount >= config.poolSize()) {
       log.info("{}: taking connection from reserve_pool", key);
     }
     return reserveSlots() ? preferred : null;
@@ -752,10 +946,10 @@ public final class Pool {
    */
   private boolean reserveOpen(long now) {
     ClientConnection first = waiting.peekFirst();
-    return lifecycle.reserveSize() > 0
-        && serverCount < poolSize + lifecycle.reserveSize()
+    return config.lifecycle().reserveSize() > 0
+        && serverCount < config.poolSize() + config.lifecycle().reserveSize()
         && first != null
-        && now - first.waitingSinceNanos() >= lifecycle.reserveTimeoutNanos();
+        && now - first.waitingSinceNanos() >= config.lifecycle().reserveTimeoutNanos();
   }
 
   /**

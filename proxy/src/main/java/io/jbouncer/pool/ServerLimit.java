@@ -20,7 +20,7 @@ public final class ServerLimit {
 
   private final String setting;
   private final String owner;
-  private final int max;
+  private volatile int max; // 0 = no cap: servers are still counted, RELOAD may set one
   private final AtomicInteger servers = new AtomicInteger();
   private final Set<Pool> pools = ConcurrentHashMap.newKeySet();
   private final Set<Pool> waitingForRoom = ConcurrentHashMap.newKeySet();
@@ -28,12 +28,9 @@ public final class ServerLimit {
   /**
    * @param setting the key that sets it, for logs ({@code max_user_connections})
    * @param owner the user or database it caps
-   * @param max at most this many servers; must be positive
+   * @param max at most this many servers; 0 = no cap
    */
   public ServerLimit(String setting, String owner, int max) {
-    if (max <= 0) {
-      throw new IllegalArgumentException(setting + " for " + owner + ": " + max);
-    }
     this.setting = setting;
     this.owner = owner;
     this.max = max;
@@ -43,11 +40,18 @@ public final class ServerLimit {
     pools.add(pool);
   }
 
+  /** RELOAD: the new cap (0 = none). Pools waiting for room may find some. */
+  public void setMax(int max) {
+    this.max = max;
+    pokeWaiting();
+  }
+
   /** Takes a slot for a new server, or returns false when the cap is reached. */
   boolean tryReserve() {
     while (true) {
       int now = servers.get();
-      if (now >= max) {
+      int cap = max;
+      if (cap > 0 && now >= cap) {
         return false;
       }
       if (servers.compareAndSet(now, now + 1)) {

@@ -64,6 +64,9 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   private final AtomicBoolean closeRequested = new AtomicBoolean();
   private boolean counted = true; // guarded by the pool's lock
   private final long createdNanos = System.nanoTime();
+  private final long createdMillis = System.currentTimeMillis();
+  private volatile long lastUsedMillis = createdMillis; // linked or released last
+  private volatile String applicationName = ""; // as the server reports it, for SHOW SERVERS
   private final int generation; // the pool's generation when this connection was opened
   private volatile long idleSinceNanos;
   private volatile @Nullable ClientConnection checkingFor;
@@ -200,6 +203,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   /** Links this server to {@code owner}; false when the server closed meanwhile. */
   public boolean link(ClientConnection owner) {
     client = owner;
+    lastUsedMillis = System.currentTimeMillis();
     used = true;
     syncsOutstanding = 0;
     pendingSinceSync = false;
@@ -310,6 +314,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
    */
   public void release(boolean reset) {
     unlink();
+    lastUsedMillis = System.currentTimeMillis();
     String resetQuery = pooler.settings().serverResetQuery();
     if (reset && !resetQuery.isBlank() && !closeNeeded()) { // no reset for a server to close
       transition(ServerState.TESTED);
@@ -526,7 +531,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
                 public void ready(BackendLogin done) {
                   processId = done.processId();
                   secretKey = done.secretKey();
-                  parameters.putAll(done.parameters());
+                  done.parameters().forEach(ServerConnection.this::parameterChanged);
                   login = null;
                   log.debug("{} login ok, server process {}", prefix(), processId);
                   state = ServerState.ACTIVE; // the pool moves it to idle or a waiting client
@@ -635,7 +640,45 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   /** Records a ParameterStatus the server sent. */
   public void rememberParameter(ByteBuf frame) {
     ParameterStatus status = ParameterStatus.decode(frame);
-    parameters.put(status.name(), status.value());
+    parameterChanged(status.name(), status.value());
+  }
+
+  /** The server reported a parameter's new value (by the thread that owns the relay state). */
+  public void parameterChanged(String name, String value) {
+    parameters.put(name, value);
+    if (name.equals("application_name")) {
+      applicationName = value;
+    }
+  }
+
+  /**
+   * This connection as SHOW SERVERS shows it; any thread (what it reads is immutable or volatile).
+   *
+   * @param checkDelayNanos server_check_delay: an idle server unused longer is shown as {@code
+   *     used}
+   */
+  public ServerSnapshot snapshot(long checkDelayNanos) {
+    ServerState current = state;
+    String shown = current.showName();
+    if (current == ServerState.IDLE
+        && used
+        && System.nanoTime() - idleSinceNanos >= checkDelayNanos) {
+      shown = "used";
+    }
+    ClientConnection owner = client;
+    return new ServerSnapshot(
+        id,
+        pool.key().user(),
+        pool.key().database(),
+        shown,
+        channel.remoteAddress(),
+        channel.localAddress(),
+        createdMillis,
+        lastUsedMillis,
+        closeNeeded(),
+        owner == null ? 0 : owner.id(),
+        processId,
+        applicationName);
   }
 
   public String prefix() {

@@ -189,7 +189,7 @@ class BackendFailureIT {
       long refusedAt = System.nanoTime();
       java.nio.file.Files.writeString(
           dir.resolve("userlist.txt"), "\"scram_user\" \"scram_pass\"\n");
-      assertThat(proxy.bouncer().reloadAuthFile()).isTrue();
+      assertThat(proxy.bouncer().reload()).isTrue();
       SQLException cached = assertThatLoginFails(proxy, "scram_pass", "08P01");
       assertThat(cached.getMessage())
           .contains(
