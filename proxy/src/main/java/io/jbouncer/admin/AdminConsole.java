@@ -4,6 +4,7 @@ import io.jbouncer.client.ClientConnection;
 import io.jbouncer.protocol.FrameContinuation;
 import io.jbouncer.protocol.Frames;
 import io.jbouncer.protocol.ProtocolException;
+import io.jbouncer.protocol.SqlState;
 import io.jbouncer.protocol.backend.CommandComplete;
 import io.jbouncer.protocol.backend.DataRow;
 import io.jbouncer.protocol.backend.ErrorResponse;
@@ -12,7 +13,6 @@ import io.jbouncer.protocol.backend.ReadyForQuery;
 import io.jbouncer.protocol.frontend.Query;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -152,10 +152,9 @@ public final class AdminConsole {
   private void refuseAndClose(String message) {
     closed = true;
     Channel ch = client.channel();
-    log.info("{} closing because: bad packet ({})", client.prefix(), message);
-    ch.writeAndFlush(
-            ErrorResponse.of("ERROR", io.jbouncer.protocol.SqlState.PROTOCOL_VIOLATION, message)
-                .encodeTo(ch.alloc().ioBuffer()))
-        .addListener(ChannelFutureListener.CLOSE);
+    client.closeAfter(
+        ErrorResponse.of("ERROR", SqlState.PROTOCOL_VIOLATION, message)
+            .encodeTo(ch.alloc().ioBuffer()),
+        "bad packet (" + message + ")");
   }
 }

@@ -1091,6 +1091,21 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   // --- helpers ---
 
+  /**
+   * Sends {@code lastFrame} (ours to write) and closes, logging PgBouncer's "closing because" line
+   * with {@code reason}.
+   */
+  public void closeAfter(ByteBuf lastFrame, String reason) {
+    if (closing) {
+      lastFrame.release();
+      return;
+    }
+    closing = true;
+    log.info("{} closing because: {}", prefix(), reason);
+    state = ClientState.CLOSED;
+    channel().writeAndFlush(lastFrame).addListener(ChannelFutureListener.CLOSE);
+  }
+
   /** Sends a FATAL ErrorResponse and closes, logging PgBouncer's "closing because" line. */
   public void fatal(String sqlState, String message) {
     Channel ch = channel();
