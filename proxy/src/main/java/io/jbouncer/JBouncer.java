@@ -218,9 +218,16 @@ public final class JBouncer implements AutoCloseable, Controller.Process {
     closer.start();
   }
 
+  /** Client and server channels, but for admin consoles: they stay readable through SUSPEND. */
   @Override
   public List<Channel> channels() {
-    List<Channel> all = new ArrayList<>(clients);
+    List<Channel> all = new ArrayList<>();
+    for (Channel client : clients) {
+      ClientConnection connection = client.pipeline().get(ClientConnection.class);
+      if (connection == null || !connection.isConsole()) {
+        all.add(client);
+      }
+    }
     for (Pool pool : pooler.pools()) {
       for (var server : pool.servers()) {
         all.add(server.channel());
@@ -247,6 +254,7 @@ public final class JBouncer implements AutoCloseable, Controller.Process {
       return;
     }
     listeners.forEach(l -> l.close().syncUninterruptibly());
+    pooler.closing();
     clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     for (Pool pool : pooler.pools()) {
       pool.closeIdle("shutting down");

@@ -97,6 +97,8 @@ public final class Pooler {
   private final Set<String> pausedDatabases = ConcurrentHashMap.newKeySet();
   private final Set<String> disabledDatabases = ConcurrentHashMap.newKeySet();
   private volatile boolean refusingWaiters; // SHUTDOWN WAIT_FOR_SERVERS
+  private volatile boolean suspended; // SUSPEND: nothing is read until RESUME
+  private volatile boolean closing; // jbouncer is closing every connection
 
   Pooler(Settings settings, AuthFiles auth, Transport transport) {
     this.hbaRules = auth.hba();
@@ -470,6 +472,24 @@ public final class Pooler {
 
   public void refuseWaiters() {
     refusingWaiters = true;
+  }
+
+  /** SUSPEND: backpressure must not turn reading back on until RESUME. */
+  public boolean isSuspended() {
+    return suspended;
+  }
+
+  public void suspended(boolean suspended) {
+    this.suspended = suspended;
+  }
+
+  /** jbouncer is closing every connection: they do not close on their own account. */
+  public boolean isClosing() {
+    return closing;
+  }
+
+  void closing() {
+    closing = true;
   }
 
   /** True when {@code database} refuses new clients (DISABLE). */

@@ -203,7 +203,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     ServerConnection linked = server;
     if (linked != null && ctx.channel().isWritable()) {
-      linked.channel().config().setAutoRead(true);
+      read(linked.channel(), true);
     }
     ctx.fireChannelWritabilityChanged();
   }
@@ -264,7 +264,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       log.info(
           "{} closing because: {}",
           prefix(),
-          terminated ? "client close request" : "client unexpected eof");
+          terminated
+              ? "client close request"
+              : pooler.isClosing() ? "pooler is shutting down" : "client unexpected eof");
     }
     ctx.fireChannelInactive();
   }
@@ -661,7 +663,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       counters.waitTimeUs += (System.nanoTime() - waitingSinceNanos) / 1000;
     }
     state = ClientState.ACTIVE;
-    assigned.channel().config().setAutoRead(channel().isWritable());
+    read(assigned.channel(), channel().isWritable());
     String sync = TrackedParameters.syncStatement(wantedParameters, assigned.parameters());
     if (!sync.isEmpty()) {
       assigned.sendHidden(sync);
@@ -671,7 +673,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     assigned.channel().flush();
     if (assigned.channel().isWritable()) {
-      channel().config().setAutoRead(true);
+      read(channel(), true);
     }
   }
 
@@ -908,9 +910,19 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
    * close is noticed) and this client reads again.
    */
   private void unlinkFlowControl(ServerConnection linked) {
-    linked.channel().config().setAutoRead(true);
+    read(linked.channel(), true);
     if (state == ClientState.ACTIVE) {
-      channel().config().setAutoRead(true);
+      read(channel(), true);
+    }
+  }
+
+  /**
+   * Starts or stops reading {@code ch} for backpressure; while SUSPEND holds, reading stays off
+   * until RESUME turns it on everywhere.
+   */
+  private void read(Channel ch, boolean on) {
+    if (!on || !pooler.isSuspended()) {
+      ch.config().setAutoRead(on);
     }
   }
 
@@ -935,7 +947,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   /** The linked server's channel has room again. */
   public void serverWritable() {
     if (state == ClientState.ACTIVE) {
-      channel().config().setAutoRead(true);
+      read(channel(), true);
     }
   }
 
@@ -967,6 +979,11 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   public @Nullable String poolDatabase() {
     Pool p = pool;
     return p == null ? null : p.key().database();
+  }
+
+  /** A client of the admin console. */
+  public boolean isConsole() {
+    return admin != null;
   }
 
   /** Logged in (welcomed), and not closing. */
@@ -1085,7 +1102,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       ch.write(ReadyForQuery.IDLE_FRAME.duplicate());
     }
     ch.flush();
-    ch.config().setAutoRead(true);
+    read(ch, true);
     return true;
   }
 

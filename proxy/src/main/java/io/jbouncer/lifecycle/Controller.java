@@ -46,7 +46,7 @@ public final class Controller {
     /** Closes everything and ends; returns at once, the work happens on another thread. */
     void exit();
 
-    /** Channels of every listener, client and server, for SUSPEND. */
+    /** Channels of every client (but admin consoles) and server, for SUSPEND. */
     List<Channel> channels();
   }
 
@@ -171,10 +171,12 @@ public final class Controller {
     }
     log.info("SUSPEND command issued");
     suspended = true;
+    pooler.suspended(true);
     Process p = process;
     if (p != null) {
       p.acceptConnections(false);
-      p.channels().forEach(ch -> ch.config().setAutoRead(false));
+      // on each channel's loop: from another thread Netty may still read once more
+      p.channels().forEach(ch -> ch.eventLoop().execute(() -> ch.config().setAutoRead(false)));
     }
     return null;
   }
@@ -205,6 +207,7 @@ public final class Controller {
 
   private void resumeReading() {
     suspended = false;
+    pooler.suspended(false);
     Process p = process;
     if (p != null) {
       // backpressure pauses reading again wherever a peer is still full

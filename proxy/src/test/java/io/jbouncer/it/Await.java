@@ -20,4 +20,17 @@ final class Await {
       Thread.sleep(20);
     }
   }
+
+  /**
+   * Asserts that {@code future} is still not done after a short while: for "it waits" checks, which
+   * need a bounded wait.
+   */
+  static void stillPending(String what, java.util.concurrent.Future<?> future) throws Exception {
+    try {
+      Object result = future.get(300, java.util.concurrent.TimeUnit.MILLISECONDS);
+      throw new AssertionError("done, but should still wait: " + what + " (got " + result + ")");
+    } catch (java.util.concurrent.TimeoutException expected) {
+      // still waiting, as it should
+    }
+  }
 }
