@@ -20,6 +20,7 @@ import io.jbouncer.pool.Pool;
 import io.jbouncer.pool.PoolKey;
 import io.jbouncer.pool.ServerLimit;
 import io.jbouncer.protocol.PgFrameDecoder;
+import io.jbouncer.protocol.SqlState;
 import io.jbouncer.protocol.frontend.CancelRequest;
 import io.jbouncer.server.AuthQuery;
 import io.jbouncer.server.ServerConnection;
@@ -429,18 +430,23 @@ public final class Pooler {
           DatabaseSettings database = fresh.database(name);
           limit.setMax(database == null ? 0 : maxDbConnections(fresh, database));
         });
+    List<Pool> dropped = new ArrayList<>();
     for (PoolKey key : removed) {
-      Pool pool = pools.remove(key);
+      dropped.add(pools.remove(key));
       log.warn("dropping database '{}' as it does not exist anymore", key.database());
-      pool.closeAll("database removed");
     }
     onEveryLoop(
-        loop -> {
-          for (ClientConnection client : List.copyOf(loopClients(loop))) {
-            client.settingsChanged(fresh);
-          }
-          return null;
-        });
+            loop -> {
+              for (ClientConnection client : List.copyOf(loopClients(loop))) {
+                if (dropped.contains(client.pool())) {
+                  client.fatal(SqlState.PROTOCOL_VIOLATION, "database removed");
+                } else {
+                  client.settingsChanged(fresh);
+                }
+              }
+              return null;
+            })
+        .thenRun(() -> dropped.forEach(pool -> pool.closeAll("database removed")));
   }
 
   // --- PAUSE, DISABLE ---

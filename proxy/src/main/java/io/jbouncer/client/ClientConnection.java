@@ -981,6 +981,11 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     return p == null ? null : p.key().database();
   }
 
+  /** The pool it logged in to; null for the admin console and clients logging in. */
+  public @Nullable Pool pool() {
+    return pool;
+  }
+
   /** A client of the admin console. */
   public boolean isConsole() {
     return admin != null;

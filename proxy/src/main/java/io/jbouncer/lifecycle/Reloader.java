@@ -78,7 +78,7 @@ public final class Reloader {
       return false;
     }
     try {
-      apply(current.withValue(PGBOUNCER + key, ConfigValueFactory.fromAnyRef(value)));
+      apply(current.withValue(PGBOUNCER + key, ConfigValueFactory.fromAnyRef(value, "SET")));
       return true;
     } catch (ConfigError e) {
       log.error("SET {}={} failed: {}", key, value, e.getMessage());

@@ -41,7 +41,16 @@ final class ProxyFixture implements AutoCloseable {
 
   static ProxyFixture start(Path dir, String databases, String extraPgbouncer, String userlist)
       throws Exception {
-    TestPostgres pg = TestPostgres.get();
+    Files.writeString(dir.resolve("userlist.txt"), userlist);
+    Path iniFile = writeIni(dir, databases, extraPgbouncer);
+    return new ProxyFixture(JBouncer.start(ConfigLoader.load(iniFile)));
+  }
+
+  /**
+   * Writes {@code dir/jbouncer.ini} from the usual template (as {@link #start} does), e.g. to
+   * change it before a RELOAD; returns its path.
+   */
+  static Path writeIni(Path dir, String databases, String extraPgbouncer) throws IOException {
     String ini =
         ("""
         [databases]
@@ -58,11 +67,10 @@ final class ProxyFixture implements AutoCloseable {
         %s
         """)
             .formatted(databases, extraPgbouncer)
-            .replace("${PGPORT}", Integer.toString(pg.port()));
-    Files.writeString(dir.resolve("userlist.txt"), userlist);
+            .replace("${PGPORT}", Integer.toString(TestPostgres.get().port()));
     Path iniFile = dir.resolve("jbouncer.ini");
     Files.writeString(iniFile, ini);
-    return new ProxyFixture(JBouncer.start(ConfigLoader.load(iniFile)));
+    return iniFile;
   }
 
   /** jbouncer in front of a {@link ScriptedBackend}: database {@code app}, md5 clients. */
