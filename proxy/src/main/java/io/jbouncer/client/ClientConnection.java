@@ -221,9 +221,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     closing = true;
     if (root instanceof IOException) {
-      log.info("{} closing because: client unexpected eof ({})", prefix(), root.getMessage());
+      logClose("client unexpected eof (" + root.getMessage() + ")");
     } else {
-      log.warn("{} closing because: {}", prefix(), root.toString(), root);
+      log.warn("{} closing because: {}", prefix(), root.toString(), root); // a bug of ours
     }
     ctx.close();
   }
@@ -259,11 +259,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (linked != null) {
       releaseOrClose(linked);
     }
-    if (settings.logDisconnections() && was != ClientState.LOGIN && !closing) {
+    if (was != ClientState.LOGIN && !closing) {
       // we did not close it (that was logged with its reason): the client did
-      log.info(
-          "{} closing because: {}",
-          prefix(),
+      logClose(
           terminated
               ? "client close request"
               : pooler.isClosing() ? "pooler is shutting down" : "client unexpected eof");
@@ -1066,9 +1064,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   /** This connection carried a CancelRequest that needs no more work: close it, saying why. */
   public void closeCancelRequest(String reason) {
-    if (settings.logDisconnections()) {
-      log.info("{} closing because: {}", prefix(), reason);
-    }
+    closing = true;
+    logClose(reason);
     channel().close();
   }
 
@@ -1123,7 +1120,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     closing = true;
-    log.info("{} closing because: {}", prefix(), reason);
+    logClose(reason);
     state = ClientState.CLOSED;
     channel().writeAndFlush(lastFrame).addListener(ChannelFutureListener.CLOSE);
   }
@@ -1135,10 +1132,24 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     closing = true;
-    log.info("{} closing because: {}", prefix(), message);
+    if (settings.logPoolerErrors()) {
+      log.warn("{} pooler error: {}", prefix(), message);
+    }
+    logClose(message);
     state = ClientState.CLOSED;
     ch.writeAndFlush(ErrorResponse.of("FATAL", sqlState, message).encodeTo(ch.alloc().ioBuffer()))
         .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** PgBouncer's line for every closed client, with log_disconnections. */
+  private void logClose(String reason) {
+    if (settings.logDisconnections()) {
+      log.info(
+          "{} closing because: {} (age={}s)",
+          prefix(),
+          reason,
+          (System.currentTimeMillis() - connectedAtMillis) / 1000);
+    }
   }
 
   /** Sends an authentication request or similar frame during login. */

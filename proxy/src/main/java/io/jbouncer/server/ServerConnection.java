@@ -371,7 +371,9 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     if (closed || !closeRequested.compareAndSet(false, true)) {
       return; // closed, or closing already: said once why
     }
-    log.info("{} closing because: {} (age={}s)", prefix(), reason, ageSeconds());
+    if (pooler.settings().logDisconnections()) {
+      log.info("{} closing because: {} (age={}s)", prefix(), reason, ageSeconds());
+    }
     if (state != ServerState.LOGIN && channel.isActive()) {
       channel.writeAndFlush(Terminate.FRAME.duplicate());
     }
@@ -480,7 +482,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
       loginLost("server conn crashed?"); // PgBouncer's words for a connection lost in login
       return;
     }
-    if (closeRequested.compareAndSet(false, true)) { // not closed by us: PostgreSQL went away
+    if (closeRequested.compareAndSet(false, true) // not closed by us: PostgreSQL went away
+        && pooler.settings().logDisconnections()) {
       log.info("{} closing because: server conn crashed? (age={}s)", prefix(), ageSeconds());
     }
     pool.remove(this);

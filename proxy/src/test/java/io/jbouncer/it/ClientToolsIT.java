@@ -42,6 +42,48 @@ class ClientToolsIT {
     }
   }
 
+  @Test
+  void psqlOperatesTheAdminConsole() throws Exception {
+    assumeTrue(onPath("psql"), "psql is not installed");
+    try (ProxyFixture proxy =
+        ProxyFixture.start(
+            dir,
+            ProxyFixture.defaultDatabases(),
+            "admin_users = admin\n",
+            ProxyFixture.USERLIST + "\"admin\" \"admin_pass\"\n")) {
+      psql(proxy.port(), "select 1"); // a pool to show
+      Result r =
+          run(
+              Map.of("PGPASSWORD", "admin_pass"),
+              "psql",
+              "-X",
+              "-h",
+              "127.0.0.1",
+              "-p",
+              String.valueOf(proxy.port()),
+              "-U",
+              "admin",
+              "pgbouncer",
+              "-c",
+              "SHOW POOLS",
+              "-c",
+              "PAUSE",
+              "-c",
+              "SHOW STATE",
+              "-c",
+              "RESUME");
+      assertThat(r.exitCode()).as(r.output()).isZero();
+      assertThat(r.output())
+          .containsPattern(
+              "database\\s+\\|\\s+user\\s+\\|\\s+cl_active\\s+\\|\\s+cl_waiting\\s+\\|"
+                  + "\\s+cl_active_cancel_req\\s+\\|\\s+cl_waiting_cancel_req\\s+\\|\\s+sv_active")
+          .containsPattern("\\s+app\\s+\\|\\s+scram_user\\s+\\|")
+          .contains("PAUSE")
+          .containsPattern("paused\\s+\\|\\s+yes")
+          .contains("RESUME");
+    }
+  }
+
   @org.junit.jupiter.params.ParameterizedTest(name = "auth_type {0}")
   @org.junit.jupiter.params.provider.ValueSource(
       strings = {"scram-sha-256", "md5", "plain", "trust", "hba", "auth_query"})
