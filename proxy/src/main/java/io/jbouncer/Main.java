@@ -1,5 +1,6 @@
 package io.jbouncer;
 
+import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
@@ -68,7 +69,11 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
+    int status = run(args, System.out, System.err);
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.stop(); // writes out what the asynchronous appenders still hold
+    }
+    System.exit(status);
   }
 
   /** Parses {@code args} and runs; returns the exit code once jbouncer has stopped. */
@@ -419,7 +424,7 @@ public final class Main {
         stderr.setTarget("System.err");
         stderr.setEncoder(encoder);
         stderr.start();
-        root.addAppender(stderr);
+        root.addAppender(offTheLoops(context, stderr));
       }
     } else if (quiet) {
       for (Iterator<Appender<ILoggingEvent>> it = root.iteratorForAppenders(); it.hasNext(); ) {
@@ -452,6 +457,23 @@ public final class Main {
     appender.setAppend(true);
     appender.setEncoder(encoder);
     appender.start();
-    context.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(appender);
+    context.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(offTheLoops(context, appender));
+  }
+
+  /**
+   * Wraps {@code appender} so that event loops hand log lines to a queue instead of writing to
+   * stderr or disk themselves. Nothing is dropped: when the queue is full, loggers wait.
+   */
+  private static Appender<ILoggingEvent> offTheLoops(
+      LoggerContext context, Appender<ILoggingEvent> appender) {
+    AsyncAppender async = new AsyncAppender();
+    async.setContext(context);
+    async.setName(appender.getName() + "-async");
+    async.setQueueSize(8192);
+    async.setDiscardingThreshold(0);
+    async.setNeverBlock(false);
+    async.addAppender(appender);
+    async.start();
+    return async;
   }
 }

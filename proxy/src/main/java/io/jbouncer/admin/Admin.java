@@ -579,6 +579,7 @@ public final class Admin {
       long link,
       int remotePid,
       String applicationName,
+      long pendingWriteBytes,
       int order) {}
 
   private static final List<String> CLIENT_ORDER =
@@ -619,6 +620,7 @@ public final class Admin {
                           c.linkedServerId(),
                           0, // the peer pid of a unix-socket client; none yet
                           c.applicationName(),
+                          c.pendingWriteBytes(),
                           CLIENT_ORDER.indexOf(c.state())));
                 }
               }
@@ -648,6 +650,7 @@ public final class Admin {
                 s.linkedClientId(),
                 s.processId(),
                 s.applicationName(),
+                s.pendingWriteBytes(),
                 SERVER_ORDER.indexOf(s.state())));
       }
     }
@@ -731,10 +734,12 @@ public final class Admin {
       row.add(0);
       row.add(s.id());
       if (buffers) {
-        row.addAll(List.of(0, 0, 0, 0, 0, 0, 0));
+        // recv_pos, pkt_pos, pkt_remain, send_pos, send_remain, pkt_avail, send_avail: Netty's
+        // buffers have no such positions; send_remain is what waits to be sent
+        row.addAll(List.of(0, 0, 0, 0, s.pendingWriteBytes(), 0, 0));
       }
-      if (onlyBusy) {
-        continue; // nothing is kept in jbouncer's buffers between reads
+      if (onlyBusy && s.pendingWriteBytes() == 0) {
+        continue; // ACTIVE_SOCKETS: only those with something in their buffers
       }
       t.row(row.toArray());
     }

@@ -1026,7 +1026,14 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         pool != null
             ? pool.key()
             : target != null && target.pool != null ? target.pool.key() : null,
-        admin != null);
+        admin != null,
+        pendingWriteBytes(ch));
+  }
+
+  /** Bytes written to {@code ch} and not yet sent; any thread. */
+  public static long pendingWriteBytes(@Nullable Channel ch) {
+    var buffer = ch == null ? null : ch.unsafe().outboundBuffer();
+    return buffer == null ? 0 : buffer.totalPendingWriteBytes();
   }
 
   /**

@@ -13,6 +13,7 @@ import org.jspecify.annotations.Nullable;
  * @param waitMicros since the query now running (or waiting) started, 0 if none
  * @param linkedServerId the id of the linked server, 0 if none
  * @param pool the pool it belongs to; null for the admin console and clients still logging in
+ * @param pendingWriteBytes written to the connection and not yet sent (SHOW SOCKETS' send_remain)
  */
 public record ClientSnapshot(
     long id,
@@ -27,4 +28,5 @@ public record ClientSnapshot(
     long linkedServerId,
     String applicationName,
     @Nullable PoolKey pool,
-    boolean admin) {}
+    boolean admin,
+    long pendingWriteBytes) {}

@@ -681,7 +681,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
         closeNeeded(),
         owner == null ? 0 : owner.id(),
         processId,
-        applicationName);
+        applicationName,
+        ClientConnection.pendingWriteBytes(channel));
   }
 
   public String prefix() {

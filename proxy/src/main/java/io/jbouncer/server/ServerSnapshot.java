@@ -24,4 +24,5 @@ public record ServerSnapshot(
     boolean closeNeeded,
     long linkedClientId,
     int processId,
-    String applicationName) {}
+    String applicationName,
+    long pendingWriteBytes) {}
