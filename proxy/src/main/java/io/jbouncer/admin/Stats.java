@@ -4,6 +4,8 @@ import io.jbouncer.Pooler;
 import io.jbouncer.pool.Pool;
 import io.jbouncer.pool.PoolKey;
 import io.jbouncer.pool.PoolStats;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -110,178 +112,180 @@ public final class Stats {
     return all;
   }
 
-  Table show(Map<String, PoolStats> totals) {
-    Table t =
-        Table.of(
-            "database:s",
-            "total_server_assignment_count:N",
-            "total_xact_count:N",
-            "total_query_count:N",
-            "total_received:N",
-            "total_sent:N",
-            "total_xact_time:N",
-            "total_query_time:N",
-            "total_wait_time:N",
-            "total_client_parse_count:N",
-            "total_server_parse_count:N",
-            "total_bind_count:N",
-            "total_client_login_count:N",
-            "avg_server_assignment_count:N",
-            "avg_xact_count:N",
-            "avg_query_count:N",
-            "avg_recv:N",
-            "avg_sent:N",
-            "avg_xact_time:N",
-            "avg_query_time:N",
-            "avg_wait_time:N",
-            "avg_client_parse_count:N",
-            "avg_server_parse_count:N",
-            "avg_bind_count:N",
-            "avg_client_login_count:N");
-    Window w = window;
+  /** The twelve counters in PgBouncer's column order. */
+  private static long[] values(PoolStats s) {
+    return new long[] {
+      s.serverAssignments,
+      s.xacts,
+      s.queries,
+      s.clientBytes,
+      s.serverBytes,
+      s.xactTimeUs,
+      s.queryTimeUs,
+      s.waitTimeUs,
+      s.clientParses,
+      s.serverParses,
+      s.binds,
+      s.clientLogins
+    };
+  }
+
+  private static long[] values(PoolStats.Averages a) {
+    return new long[] {
+      a.serverAssignments(),
+      a.xacts(),
+      a.queries(),
+      a.clientBytes(),
+      a.serverBytes(),
+      a.xactTimeUs(),
+      a.queryTimeUs(),
+      a.waitTimeUs(),
+      a.clientParses(),
+      a.serverParses(),
+      a.binds(),
+      a.clientLogins()
+    };
+  }
+
+  private static final List<String> STATS_TOTALS =
+      List.of(
+          "total_server_assignment_count",
+          "total_xact_count",
+          "total_query_count",
+          "total_received",
+          "total_sent",
+          "total_xact_time",
+          "total_query_time",
+          "total_wait_time",
+          "total_client_parse_count",
+          "total_server_parse_count",
+          "total_bind_count",
+          "total_client_login_count");
+  private static final List<String> STATS_AVERAGES =
+      List.of(
+          "avg_server_assignment_count",
+          "avg_xact_count",
+          "avg_query_count",
+          "avg_recv",
+          "avg_sent",
+          "avg_xact_time",
+          "avg_query_time",
+          "avg_wait_time",
+          "avg_client_parse_count",
+          "avg_server_parse_count",
+          "avg_bind_count",
+          "avg_client_login_count");
+
+  /** SHOW STATS_TOTALS and STATS_AVERAGES name the same counters without total_ / avg_... */
+  private static final List<String> PLAIN =
+      List.of(
+          "server_assignment_count",
+          "xact_count",
+          "query_count",
+          "bytes_received",
+          "bytes_sent",
+          "xact_time",
+          "query_time",
+          "wait_time",
+          "client_parse_count",
+          "server_parse_count",
+          "bind_count",
+          "client_login_count");
+
+  /** ...but STATS_AVERAGES keeps avg_ on the last four. */
+  private static final List<String> PLAIN_AVERAGES =
+      List.of(
+          "server_assignment_count",
+          "xact_count",
+          "query_count",
+          "bytes_received",
+          "bytes_sent",
+          "xact_time",
+          "query_time",
+          "wait_time",
+          "avg_client_parse_count",
+          "avg_server_parse_count",
+          "avg_bind_count",
+          "avg_client_login_count");
+
+  /** SHOW TOTALS' row names after total_ and avg_. */
+  private static final List<String> OVERALL =
+      List.of(
+          "server_assignment_count",
+          "xact_count",
+          "query_count",
+          "client_bytes",
+          "server_bytes",
+          "xact_time",
+          "query_time",
+          "wait_time",
+          "ps_client_parse_count",
+          "ps_server_parse_count",
+          "ps_bind_count",
+          "client_login_count");
+
+  /** A table of a database column and the named numeric columns, one row per database. */
+  private Table perDatabase(
+      Map<String, PoolStats> totals,
+      List<String> columns,
+      java.util.function.BiFunction<String, PoolStats, long[]> values) {
+    List<String> all = new ArrayList<>();
+    all.add("database:s");
+    columns.forEach(c -> all.add(c + ":N"));
+    Table t = Table.of(all.toArray(String[]::new));
     forEachDatabase(
         totals,
         (database, s) -> {
-          PoolStats.Averages a = w.averages(database);
-          t.row(
-              database,
-              s.serverAssignments,
-              s.xacts,
-              s.queries,
-              s.clientBytes,
-              s.serverBytes,
-              s.xactTimeUs,
-              s.queryTimeUs,
-              s.waitTimeUs,
-              s.clientParses,
-              s.serverParses,
-              s.binds,
-              s.clientLogins,
-              a.serverAssignments(),
-              a.xacts(),
-              a.queries(),
-              a.clientBytes(),
-              a.serverBytes(),
-              a.xactTimeUs(),
-              a.queryTimeUs(),
-              a.waitTimeUs(),
-              a.clientParses(),
-              a.serverParses(),
-              a.binds(),
-              a.clientLogins());
+          List<Object> row = new ArrayList<>();
+          row.add(database);
+          for (long v : values.apply(database, s)) {
+            row.add(v);
+          }
+          t.row(row.toArray());
         });
     return t;
+  }
+
+  Table show(Map<String, PoolStats> totals) {
+    Window w = window;
+    List<String> columns = new ArrayList<>(STATS_TOTALS);
+    columns.addAll(STATS_AVERAGES);
+    return perDatabase(
+        totals,
+        columns,
+        (database, s) -> {
+          long[] both = Arrays.copyOf(values(s), 24);
+          System.arraycopy(values(w.averages(database)), 0, both, 12, 12);
+          return both;
+        });
   }
 
   Table showTotals(Map<String, PoolStats> totals) {
-    Table t =
-        Table.of(
-            "database:s",
-            "server_assignment_count:N",
-            "xact_count:N",
-            "query_count:N",
-            "bytes_received:N",
-            "bytes_sent:N",
-            "xact_time:N",
-            "query_time:N",
-            "wait_time:N",
-            "client_parse_count:N",
-            "server_parse_count:N",
-            "bind_count:N",
-            "client_login_count:N");
-    forEachDatabase(
-        totals,
-        (database, s) ->
-            t.row(
-                database,
-                s.serverAssignments,
-                s.xacts,
-                s.queries,
-                s.clientBytes,
-                s.serverBytes,
-                s.xactTimeUs,
-                s.queryTimeUs,
-                s.waitTimeUs,
-                s.clientParses,
-                s.serverParses,
-                s.binds,
-                s.clientLogins));
-    return t;
+    return perDatabase(totals, PLAIN, (database, s) -> values(s));
   }
 
   Table showAverages(Map<String, PoolStats> totals) {
-    Table t =
-        Table.of(
-            "database:s",
-            "server_assignment_count:N",
-            "xact_count:N",
-            "query_count:N",
-            "bytes_received:N",
-            "bytes_sent:N",
-            "xact_time:N",
-            "query_time:N",
-            "wait_time:N",
-            "avg_client_parse_count:N",
-            "avg_server_parse_count:N",
-            "avg_bind_count:N",
-            "avg_client_login_count:N");
     Window w = window;
-    forEachDatabase(
-        totals,
-        (database, s) -> {
-          PoolStats.Averages a = w.averages(database);
-          t.row(
-              database,
-              a.serverAssignments(),
-              a.xacts(),
-              a.queries(),
-              a.clientBytes(),
-              a.serverBytes(),
-              a.xactTimeUs(),
-              a.queryTimeUs(),
-              a.waitTimeUs(),
-              a.clientParses(),
-              a.serverParses(),
-              a.binds(),
-              a.clientLogins());
-        });
-    return t;
+    return perDatabase(totals, PLAIN_AVERAGES, (database, s) -> values(w.averages(database)));
   }
 
   /** SHOW TOTALS: the whole pooler, one value a row. */
   Table showOverall(Map<String, PoolStats> totals) {
-    PoolStats s = sum(totals);
     Window w = window;
-    PoolStats.Averages a =
-        w.olderNanos() == 0
-            ? PoolStats.Averages.ZERO
-            : sum(w.newer())
-                .averagesSince(sum(w.older()), (w.newerNanos() - w.olderNanos()) / 1000);
+    long[] sums = values(sum(totals));
+    long[] averages =
+        values(
+            w.olderNanos() == 0
+                ? PoolStats.Averages.ZERO
+                : sum(w.newer())
+                    .averagesSince(sum(w.older()), (w.newerNanos() - w.olderNanos()) / 1000));
     Table t = Table.of("name:s", "value:N");
-    t.row("total_server_assignment_count", s.serverAssignments);
-    t.row("total_xact_count", s.xacts);
-    t.row("total_query_count", s.queries);
-    t.row("total_client_bytes", s.clientBytes);
-    t.row("total_server_bytes", s.serverBytes);
-    t.row("total_xact_time", s.xactTimeUs);
-    t.row("total_query_time", s.queryTimeUs);
-    t.row("total_wait_time", s.waitTimeUs);
-    t.row("total_ps_client_parse_count", s.clientParses);
-    t.row("total_ps_server_parse_count", s.serverParses);
-    t.row("total_ps_bind_count", s.binds);
-    t.row("total_client_login_count", s.clientLogins);
-    t.row("avg_server_assignment_count", a.serverAssignments());
-    t.row("avg_xact_count", a.xacts());
-    t.row("avg_query_count", a.queries());
-    t.row("avg_client_bytes", a.clientBytes());
-    t.row("avg_server_bytes", a.serverBytes());
-    t.row("avg_xact_time", a.xactTimeUs());
-    t.row("avg_query_time", a.queryTimeUs());
-    t.row("avg_wait_time", a.waitTimeUs());
-    t.row("avg_ps_client_parse_count", a.clientParses());
-    t.row("avg_ps_server_parse_count", a.serverParses());
-    t.row("avg_ps_bind_count", a.binds());
-    t.row("avg_client_login_count", a.clientLogins());
+    for (int i = 0; i < OVERALL.size(); i++) {
+      t.row("total_" + OVERALL.get(i), sums[i]);
+    }
+    for (int i = 0; i < OVERALL.size(); i++) {
+      t.row("avg_" + OVERALL.get(i), averages[i]);
+    }
     return t;
   }
 

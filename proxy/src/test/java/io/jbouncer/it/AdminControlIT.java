@@ -61,6 +61,18 @@ class AdminControlIT {
         });
   }
 
+  /** Completes when jbouncer has stopped. */
+  private static CompletableFuture<Void> termination(ProxyFixture proxy) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            proxy.bouncer().awaitTermination();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+  }
+
   @Test
   void pauseWaitsForServersAndHoldsClientsUntilResume() throws Exception {
     try (ProxyFixture proxy = start("");
@@ -244,15 +256,7 @@ class AdminControlIT {
       assertThatThrownBy(proxy::connect).as("no new connections").isInstanceOf(SQLException.class);
       assertThat(scalar(client.createStatement(), "select 'still served'"))
           .isEqualTo("still served");
-      CompletableFuture<Void> ended =
-          CompletableFuture.runAsync(
-              () -> {
-                try {
-                  proxy.bouncer().awaitTermination();
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-              });
+      CompletableFuture<Void> ended = termination(proxy);
       Await.stillPending("a client is still connected", ended);
       client.close();
       ended.get(15, TimeUnit.SECONDS);
@@ -269,15 +273,7 @@ class AdminControlIT {
           Statement console = admin.createStatement()) {
         console.execute("SHUTDOWN WAIT_FOR_SERVERS");
       }
-      CompletableFuture<Void> ended =
-          CompletableFuture.runAsync(
-              () -> {
-                try {
-                  proxy.bouncer().awaitTermination();
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-              });
+      CompletableFuture<Void> ended = termination(proxy);
       Await.stillPending("a transaction is open", ended);
       busy.commit();
       ended.get(15, TimeUnit.SECONDS);
