@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -45,6 +46,8 @@ import org.jspecify.annotations.Nullable;
  * @see <a href="https://www.pgbouncer.org/usage.html#admin-console">PgBouncer's admin console</a>
  */
 public final class Admin {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Admin.class);
+
   /** The virtual database of the console. */
   public static final String DATABASE = "pgbouncer";
 
@@ -142,7 +145,7 @@ public final class Admin {
 
   /**
    * Runs {@code command}, parsed from {@code query}, for {@code console}; the reply is written on
-   * the console's loop. A null reply (plain SHUTDOWN) is never written.
+   * the console's loop. Plain SHUTDOWN never completes: PgBouncer does not answer it.
    */
   CompletableFuture<Reply> execute(AdminCommand command, String query, AdminConsole console) {
     String name = command.name();
@@ -154,7 +157,7 @@ public final class Admin {
     if (name.equals("set") && FAKE_PARAMETERS.containsKey(argument.toLowerCase(Locale.ROOT))) {
       return done(new Reply.Done("SET", notice("SET ignored")));
     }
-    if (!COMMANDS.contains(name)) {
+    if (!COMMANDS.contains(name) || (name.equals("set") && command.value() == null)) {
       return done(invalid(query));
     }
     if (!console.adminUser()) {
@@ -165,7 +168,7 @@ public final class Admin {
         String error = controller.pause(database);
         yield error != null
             ? done(new Reply.Error(error))
-            : controller.when(() -> controller.paused(database)).thenApply(d -> done("PAUSE"));
+            : controller.when(() -> controller.paused(database)).thenApply(d -> tag("PAUSE"));
       }
       case "resume" -> result(controller.resume(database), "RESUME");
       case "suspend" -> {
@@ -177,7 +180,7 @@ public final class Admin {
           yield done(new Reply.Error(error));
         }
         console.suspender(true);
-        yield controller.when(controller::flushed).thenApply(d -> done("SUSPEND"));
+        yield controller.when(controller::flushed).thenApply(d -> tag("SUSPEND"));
       }
       case "disable" -> result(controller.disable(argument, true), "DISABLE");
       case "enable" -> result(controller.disable(argument, false), "ENABLE");
@@ -189,11 +192,11 @@ public final class Admin {
         String error = controller.checkWaitClose(database);
         yield error != null
             ? done(new Reply.Error(error))
-            : controller.when(() -> controller.closed(database)).thenApply(d -> done("WAIT_CLOSE"));
+            : controller.when(() -> controller.closed(database)).thenApply(d -> tag("WAIT_CLOSE"));
       }
       case "shutdown" -> shutdown(argument, query);
       case "reload" -> database != null ? done(invalid(query)) : reload();
-      case "set" -> set(command.argument(), command.value());
+      case "set" -> set(argument, Objects.requireNonNull(command.value()));
       default -> done(invalid(query));
     };
   }
@@ -217,19 +220,19 @@ public final class Admin {
   private CompletableFuture<Reply> shutdown(String argument, String query) {
     switch (argument.toLowerCase(Locale.ROOT)) {
       case "" -> {
-        LoggerHolder.log.info("SHUTDOWN command issued");
+        log.info("SHUTDOWN command issued");
         controller.exit();
         return new CompletableFuture<>(); // PgBouncer never answers: the process ends
       }
       case "wait_for_servers" -> {
-        LoggerHolder.log.info("SHUTDOWN WAIT_FOR_SERVERS command issued");
+        log.info("SHUTDOWN WAIT_FOR_SERVERS command issued");
         controller.shutdown(Controller.Shutdown.WAIT_FOR_SERVERS);
-        return done(done("SHUTDOWN"));
+        return done(tag("SHUTDOWN"));
       }
       case "wait_for_clients" -> {
-        LoggerHolder.log.info("SHUTDOWN WAIT_FOR_CLIENTS command issued");
+        log.info("SHUTDOWN WAIT_FOR_CLIENTS command issued");
         controller.shutdown(Controller.Shutdown.WAIT_FOR_CLIENTS);
-        return done(done("SHUTDOWN"));
+        return done(tag("SHUTDOWN"));
       }
       default -> {
         return done(invalid(query));
@@ -239,28 +242,26 @@ public final class Admin {
 
   /** Reads files: runs off the event loops. PgBouncer answers F0000 when it fails. */
   private CompletableFuture<Reply> reload() {
-    LoggerHolder.log.info("RELOAD command issued");
+    log.info("RELOAD command issued");
     return CompletableFuture.supplyAsync(
         () ->
             reloader.reload()
-                ? done("RELOAD")
+                ? tag("RELOAD")
                 : new Reply.Error(
                     SqlState.CONFIG_FILE_ERROR, "RELOAD failed, see logs for additional details"),
         pooler.authWorkers());
   }
 
-  private CompletableFuture<Reply> set(String key, @Nullable String value) {
-    String v = value == null ? "" : value;
+  private CompletableFuture<Reply> set(String key, String value) {
     return CompletableFuture.supplyAsync(
-        () -> reloader.set(key, v) ? done("SET " + key + "=" + v) : new Reply.Error("SET failed"),
+        () ->
+            reloader.set(key, value)
+                ? tag("SET " + key + "=" + value)
+                : new Reply.Error("SET failed"),
         pooler.authWorkers());
   }
 
-  private static final class LoggerHolder {
-    static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Admin.class);
-  }
-
-  private static Reply done(String tag) {
+  private static Reply tag(String tag) {
     return new Reply.Done(tag);
   }
 
