@@ -222,6 +222,34 @@ class ReloadIT {
   }
 
   @Test
+  void usersSectionChangesApplyToExistingPools() throws Exception {
+    String databases = ProxyFixture.defaultDatabases();
+    try (ProxyFixture proxy = start(databases, "default_pool_size = 5\n");
+        Connection admin = console(proxy);
+        Statement console = admin.createStatement();
+        Connection holder = proxy.connect("md5_user", "md5_pass", "app")) {
+      holder.setAutoCommit(false);
+      scalar(holder.createStatement(), "select 1"); // holds one of md5_user's servers
+      rewrite(databases + "\n[users]\nmd5_user = pool_size=1\n", "default_pool_size = 5\n");
+      console.execute("RELOAD");
+      assertThat(row(show(console, "USERS"), "name", "md5_user"))
+          .containsEntry("pool_size", "        1");
+      CompletableFuture<String> second =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (Connection c = proxy.connect("md5_user", "md5_pass", "app")) {
+                  return scalar(c.createStatement(), "select 'second'");
+                } catch (SQLException e) {
+                  return e.getMessage();
+                }
+              });
+      Await.stillPending("pool_size=1 from the reloaded [users]", second);
+      holder.commit();
+      assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo("second");
+    }
+  }
+
+  @Test
   void setChangesOneKeyUntilTheNextReload() throws Exception {
     try (ProxyFixture proxy = start(ProxyFixture.defaultDatabases(), "");
         Connection admin = console(proxy);
