@@ -12,8 +12,10 @@ import sun.misc.Signal;
  * once); SIGQUIT at once; SIGUSR1 pauses; SIGUSR2 resumes.
  *
  * <p>The JVM keeps SIGQUIT for thread dumps, so the {@code ./jbouncer} launcher, which stays in the
- * foreground as the JVM's parent, turns SIGQUIT into SIGPWR, handled here as SIGQUIT. Handlers run
- * on the JVM's signal thread, never on an event loop.
+ * foreground as the JVM's parent, turns SIGQUIT into SIGPWR, handled here as SIGQUIT. It also moves
+ * HotSpot's thread-suspend signal, SIGUSR2 by default, to signal 40: JFR's sampler suspends threads
+ * with it, and each sample would otherwise reach the SIGUSR2 handler as a RESUME. Handlers run on
+ * the JVM's signal thread, never on an event loop.
  *
  * @see <a href="https://www.pgbouncer.org/usage.html#signals">PgBouncer's signals</a>
  */
@@ -39,6 +41,13 @@ public final class Signals {
     handle(QUIT_STAND_IN, signals::quit);
     handle("USR1", signals::pause);
     handle("USR2", signals::resume);
+    // HotSpot's thread-suspend signal is SIGUSR2 (12) unless _JAVA_SR_SIGNUM names another
+    String suspendSignal = System.getenv("_JAVA_SR_SIGNUM");
+    if (suspendSignal == null || suspendSignal.trim().equals("12")) {
+      log.warn(
+          "SIGUSR2 is also the JVM's thread-suspend signal: a profiler (JFR) would RESUME"
+              + " jbouncer; start it with ./jbouncer or with _JAVA_SR_SIGNUM=40 set");
+    }
   }
 
   private static void handle(String name, Runnable action) {

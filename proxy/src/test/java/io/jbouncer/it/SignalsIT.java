@@ -18,7 +18,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -36,6 +38,7 @@ class SignalsIT {
 
   @TempDir Path dir;
   private final List<Process> started = new ArrayList<>();
+  private final Map<String, String> environment = new HashMap<>();
   private int port;
 
   @AfterEach
@@ -91,11 +94,12 @@ class SignalsIT {
     List<String> command = new ArrayList<>();
     command.add(LAUNCHER.toString());
     command.addAll(List.of(args));
-    Process p =
+    ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("stdout.txt").toFile())
-            .start();
+            .redirectOutput(dir.resolve("stdout.txt").toFile());
+    builder.environment().putAll(environment);
+    Process p = builder.start();
     started.add(p);
     return p;
   }
@@ -195,6 +199,32 @@ class SignalsIT {
         .contains("got SIGUSR2, continuing from PAUSE")
         .contains("got SIGQUIT, fast exit")
         .containsPattern("stats: \\d+ xacts/s, \\d+ queries/s, \\d+ client parses/s");
+  }
+
+  @Test
+  void aProfilerDoesNotResumeAPausedBouncer() throws Exception {
+    // JFR's sampler suspends threads running Java with the JVM's suspend signal, SIGUSR2 unless
+    // the launcher moves it: admin logins keep the event loops in Java while paused
+    environment.put("JAVA_OPTS", "-XX:StartFlightRecording=settings=profile");
+    Process p = running(config(""));
+    try (Connection admin = console();
+        Statement st = admin.createStatement()) {
+      signal(p, "USR1");
+      Await.until(
+          "SIGUSR1 paused",
+          () -> "yes".equals(row(show(st, "STATE"), "key", "paused").get("value")));
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+      while (System.nanoTime() < end) {
+        try (Connection another = console();
+            Statement st2 = another.createStatement()) {
+          show(st2, "CONFIG");
+        }
+      }
+      assertThat(row(show(st, "STATE"), "key", "paused").get("value"))
+          .as("still paused after 3 s of profiling")
+          .isEqualTo("yes");
+    }
+    assertThat(log()).doesNotContain("SIGUSR2").doesNotContain("thread-suspend signal");
   }
 
   @Test
