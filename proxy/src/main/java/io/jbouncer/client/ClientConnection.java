@@ -634,8 +634,12 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     queuedNoticeSent = false;
     state = ClientState.WAITING;
     waitingSinceNanos = System.nanoTime();
-    channel().config().setAutoRead(false);
     pool.acquire(this);
+    if (state == ClientState.WAITING) {
+      // no idle server on this loop: stop reading until one comes. Not before acquire, which
+      // mostly links one at once: that would cost two epoll_ctl calls per transaction
+      channel().config().setAutoRead(false);
+    }
   }
 
   /** The pool gives this client a server (runs on this client's loop). */

@@ -85,9 +85,11 @@ public final class Pool {
   private long lastLoginFailureNanos;
   private long retryDelayNanos; // after the last failed login: server_login_retry, or less
   private int loginsLostInARow;
-  private @Nullable ServerLimit blockedBy;
+  // set under the lock, consumed by launch(); volatile so that launch() needs the lock only when
+  // one is set (the thread that sets one always calls launch() after)
+  private volatile @Nullable ServerLimit blockedBy;
   private long lastLifetimeCloseNanos;
-  private boolean slotsGivenBack;
+  private volatile boolean slotsGivenBack;
   private @Nullable String lastLoginError;
   private volatile @Nullable Map<String, String> welcomeParameters;
   private volatile int generation; // servers opened before the last reconnect() are close_needed
@@ -859,6 +861,9 @@ public final class Pool {
       log.debug("{}: launching new server connection", key);
       connector.launch(this, loop);
       return;
+    }
+    if (blockedBy == null && !slotsGivenBack) {
+      return; // the common case: no shared cap to tell
     }
     ServerLimit blocked;
     boolean poke;
