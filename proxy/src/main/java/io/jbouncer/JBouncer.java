@@ -14,10 +14,12 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -93,7 +95,6 @@ public final class JBouncer implements AutoCloseable, Controller.Process {
     ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     ServerBootstrap bootstrap =
         new ServerBootstrap()
-            .group(acceptor, workers)
             .channel(transport.serverChannel())
             .option(ChannelOption.SO_BACKLOG, settings.listenBacklog())
             .option(ChannelOption.SO_REUSEADDR, true)
@@ -125,9 +126,13 @@ public final class JBouncer implements AutoCloseable, Controller.Process {
             address.equals("*")
                 ? new InetSocketAddress(settings.listenPort())
                 : new InetSocketAddress(address, settings.listenPort());
-        Channel listener = bootstrap.bind(bindTo).sync().channel();
-        listeners.add(listener);
-        log.info("listening on {}", listener.localAddress());
+        for (ServerBootstrap perListener :
+            listenerBootstraps(bootstrap, workers, settings, transport)) {
+          Channel listener = perListener.bind(bindTo).sync().channel();
+          listeners.add(listener);
+          bindTo = (InetSocketAddress) listener.localAddress(); // the same port for the next
+        }
+        log.info("listening on {}", bindTo);
       }
     } catch (Exception e) {
       listeners.forEach(Channel::close);
@@ -142,6 +147,26 @@ public final class JBouncer implements AutoCloseable, Controller.Process {
         settings.poolMode().iniName());
     return new JBouncer(
         pooler, transport, acceptor, workers, listeners, clients, controller, reloader);
+  }
+
+  /**
+   * One listener on the workers (the acceptor group keeps the timers), so that a client accepted
+   * onto the listener's own loop costs no thread wake-up. With {@code so_reuseport}, one listener
+   * per worker loop, each keeping the clients it accepts: the kernel spreads connections over them
+   * and no accepted client changes threads. Other processes of the same user may then share the
+   * port, which is what PgBouncer's setting is for.
+   */
+  private static List<ServerBootstrap> listenerBootstraps(
+      ServerBootstrap bootstrap, EventLoopGroup workers, Settings settings, Transport transport) {
+    if (!settings.soReuseport()) {
+      return List.of(bootstrap.clone().group(workers, workers));
+    }
+    List<ServerBootstrap> perLoop = new ArrayList<>();
+    for (EventExecutor executor : workers) {
+      EventLoop loop = (EventLoop) executor;
+      perLoop.add(bootstrap.clone().group(loop, loop).option(transport.reusePort(), true));
+    }
+    return perLoop;
   }
 
   @SuppressWarnings("unchecked")

@@ -13,9 +13,11 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.StandardSocketOptions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -57,6 +59,13 @@ public record Transport(
       options.put(EpollChannelOption.TCP_USER_TIMEOUT, settings.tcpUserTimeout());
     }
     return options;
+  }
+
+  /** SO_REUSEPORT for listening sockets ({@code so_reuseport}). */
+  public ChannelOption<Boolean> reusePort() {
+    return name.equals("epoll")
+        ? EpollChannelOption.SO_REUSEPORT
+        : NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT);
   }
 
   /** Native epoll where it loads, NIO otherwise; {@code -Djbouncer.transport=nio} forces NIO. */
