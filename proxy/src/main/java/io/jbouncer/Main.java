@@ -69,6 +69,13 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    if (System.getProperty("io.netty.leakDetection.level") == null) {
+      // Netty tracks one buffer in 128 by default, recording a stack trace each time: a cost on
+      // every connection of a production pooler. The tests run at paranoid; so may anyone with
+      // -Dio.netty.leakDetection.level=paranoid in JAVA_OPTS. A property, not the setter, so that
+      // no Netty class loads (and logs) before the logging is configured.
+      System.setProperty("io.netty.leakDetection.level", "disabled");
+    }
     int status = run(args, System.out, System.err);
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
       context.stop(); // writes out what the asynchronous appenders still hold
