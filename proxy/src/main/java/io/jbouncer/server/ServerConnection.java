@@ -422,6 +422,13 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     if (target == null) {
       onUnlinkedFrame(frame);
     } else if (target.eventLoop() == ctx.channel().eventLoop()) {
+      ClientConnection previous = sameLoopTarget;
+      if (previous != null && previous != target) {
+        // one read batch can hold the end of one client's reply and, once the server went to the
+        // next client in line on this loop, that client's reply: the first must not wait for a
+        // flush that channelReadComplete would only give the last
+        previous.flush();
+      }
       sameLoopTarget = target;
       target.onServerFrame(this, frame);
     } else {

@@ -216,6 +216,38 @@ class ScriptedRelayTest extends ScriptedProxyTest {
     }
   }
 
+  /**
+   * The end of one client's reply and the next client's whole reply in one read of the server, both
+   * clients on the server's event loop: each reply reaches its client. (jbouncer once flushed only
+   * the last client of a read batch, leaving the first with its reply unsent: pgbench hung under
+   * load with 656 bytes waiting in Netty's buffer.)
+   */
+  @Test
+  void twoClientsRepliesInOneReadOfTheServerBothGetFlushed() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "worker_threads = 1\n");
+    try (RawClient a = client();
+        RawClient b = client()) {
+      a.send(query("a's"));
+      ScriptedBackend.Session server = backend.nextSession();
+      assertThat(server.readQuery()).isEqualTo("a's");
+      b.send(query("b's"));
+      assertThat(server.silentFor(200)).as("b waits for the only server").isTrue();
+      // a's reply and, ahead of time, b's: the server goes to b at a's ReadyForQuery, in the
+      // middle of this one read
+      ByteArrayOutputStream replies = new ByteArrayOutputStream();
+      for (String value : new String[] {"a", "b"}) {
+        replies.writeBytes(ScriptedBackend.rowDescription("v"));
+        replies.writeBytes(ScriptedBackend.dataRow(value));
+        replies.writeBytes(ScriptedBackend.commandComplete("SELECT 1"));
+        replies.writeBytes(ScriptedBackend.readyForQuery('I'));
+      }
+      server.send(replies.toByteArray());
+      assertThat(readReply(a)).isEqualTo("a|I");
+      assertThat(readReply(b)).isEqualTo("b|I");
+      assertThat(server.readQuery()).isEqualTo("b's");
+    }
+  }
+
   @Test
   void clientLeavingInsideATransactionGetsItsServerClosedNotPooled() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "");
