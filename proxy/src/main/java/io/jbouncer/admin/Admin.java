@@ -580,6 +580,7 @@ public final class Admin {
       long link,
       int remotePid,
       String applicationName,
+      int preparedStatements,
       long pendingWriteBytes,
       int order) {}
 
@@ -621,6 +622,7 @@ public final class Admin {
                           c.linkedServerId(),
                           0, // the peer pid of a unix-socket client; none yet
                           c.applicationName(),
+                          c.preparedStatements(),
                           c.pendingWriteBytes(),
                           CLIENT_ORDER.indexOf(c.state())));
                 }
@@ -651,6 +653,7 @@ public final class Admin {
                 s.linkedClientId(),
                 s.processId(),
                 s.applicationName(),
+                s.preparedStatements(),
                 s.pendingWriteBytes(),
                 SERVER_ORDER.indexOf(s.state())));
       }
@@ -732,7 +735,7 @@ public final class Admin {
       row.add(s.remotePid());
       row.add("");
       row.add(s.applicationName());
-      row.add(0);
+      row.add(s.preparedStatements());
       row.add(s.id());
       if (buffers) {
         // recv_pos, pkt_pos, pkt_remain, send_pos, send_remain, pkt_avail, send_avail: Netty's

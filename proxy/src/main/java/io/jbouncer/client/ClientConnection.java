@@ -10,6 +10,7 @@ import io.jbouncer.config.Settings;
 import io.jbouncer.log.Conn;
 import io.jbouncer.pool.Pool;
 import io.jbouncer.pool.PoolStats;
+import io.jbouncer.prepared.ClientStatements;
 import io.jbouncer.protocol.FrameContinuation;
 import io.jbouncer.protocol.Frames;
 import io.jbouncer.protocol.ProtocolException;
@@ -64,10 +65,12 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   static final int MAX_PASSWORD_FRAME = 65531 + Frames.HEADER_LENGTH;
 
   /**
-   * Client frames this handler reads whole (password and SASL messages); others larger than {@code
-   * pkt_buf} are forwarded in pieces as they arrive.
+   * Client frames this handler reads whole: password and SASL messages, and Parse, Bind, Describe
+   * and Close, whose statement names prepared-statement tracking reads and rewrites (a Bind with
+   * large parameters is buffered whole, as in PgBouncer); others larger than {@code pkt_buf} are
+   * forwarded in pieces as they arrive.
    */
-  public static final String KEEP_WHOLE = "p";
+  public static final String KEEP_WHOLE = "pPBDC";
 
   private final Pooler pooler;
   private Settings settings; // the running settings when it connected, or since the last RELOAD
@@ -81,6 +84,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private @Nullable Pool pool;
   private @Nullable ServerConnection server;
   private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+  private final ClientStatements statements = new ClientStatements();
 
   /** Tracked parameters this client wants on every server (startup values, then its own SETs). */
   private final Map<String, String> wantedParameters = new LinkedHashMap<>();
@@ -595,7 +599,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     if ((type == 'P' || type == 'B') && Frames.namesStatement(frame)) {
       if (type == 'P') {
         counters.clientParses++;
-        counters.serverParses++; // forwarded as it is: every Parse reaches a server
+        if (!tracksStatements()) {
+          counters.serverParses++; // forwarded as it is: every Parse reaches a server
+        }
       } else {
         counters.binds++;
       }
@@ -612,18 +618,42 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void forward(ServerConnection linked, ByteBuf frame) {
-    if (!(frame instanceof FrameContinuation)) {
+    Channel serverChannel = linked.channel();
+    if (frame instanceof FrameContinuation) {
+      serverChannel.write(frame, serverChannel.voidPromise());
+    } else {
       if (!linked.hasOutstandingRequests()) {
         queryStartNanos = System.nanoTime();
         idleInTransactionSinceNanos = 0;
       }
-      linked.countForwarded(Frames.type(frame));
+      char type = Frames.type(frame);
+      linked.countForwarded(type);
+      if ((type == 'P' || type == 'B' || type == 'D' || type == 'C') && tracksStatements()) {
+        linked
+            .statements()
+            .forward(
+                frame,
+                type,
+                statements,
+                serverChannel,
+                settings.maxPreparedStatements(),
+                linked.syncPointsSent(),
+                stats);
+      } else {
+        serverChannel.write(frame, serverChannel.voidPromise());
+      }
     }
-    Channel serverChannel = linked.channel();
-    serverChannel.write(frame, serverChannel.voidPromise());
     if (!serverChannel.isWritable()) {
       channel().config().setAutoRead(false);
     }
+  }
+
+  /**
+   * Protocol-level prepared statements are kept per client and prepared on whichever server it
+   * gets, as PgBouncer does: in transaction and statement mode, unless max_prepared_statements = 0.
+   */
+  private boolean tracksStatements() {
+    return pool.poolMode() != PoolMode.SESSION && settings.maxPreparedStatements() > 0;
   }
 
   private void startWaiting() {
@@ -753,9 +783,22 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       }
       case 'E' -> {
         from.errorReceived();
-        write(frame);
+        writeReply(from, frame, type);
       }
+      case '1', '3', 'C' -> writeReply(from, frame, type);
       default -> write(frame);
+    }
+  }
+
+  /** A reply that may concern prepared statements: swallowed, replaced or passed on. */
+  private void writeReply(ServerConnection from, ByteBuf frame, char type) {
+    if (!tracksStatements()) {
+      write(frame);
+      return;
+    }
+    ByteBuf reply = from.statements().onReply(frame, type, statements, from.syncPointsAnswered());
+    if (reply != null) {
+      write(reply);
     }
   }
 
@@ -1031,6 +1074,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
             ? pool.key()
             : target != null && target.pool != null ? target.pool.key() : null,
         admin != null,
+        statements.count(),
         pendingWriteBytes(ch));
   }
 

@@ -29,4 +29,5 @@ public record ClientSnapshot(
     String applicationName,
     @Nullable PoolKey pool,
     boolean admin,
+    int preparedStatements,
     long pendingWriteBytes) {}

@@ -4,6 +4,7 @@ import io.jbouncer.Pooler;
 import io.jbouncer.client.ClientConnection;
 import io.jbouncer.log.Conn;
 import io.jbouncer.pool.Pool;
+import io.jbouncer.prepared.ServerStatements;
 import io.jbouncer.protocol.FrameContinuation;
 import io.jbouncer.protocol.Frames;
 import io.jbouncer.protocol.SqlState;
@@ -80,6 +81,11 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
   // relay state, owned by the linked client's event loop (see class comment)
   private int syncsOutstanding;
+  // sync points (Sync, Query, FunctionCall) forwarded and answered over this connection's life:
+  // the epochs of prepared-statement replies (see ServerStatements)
+  private long syncPointsSent;
+  private long syncPointsAnswered;
+  private final ServerStatements statements = new ServerStatements();
   private boolean pendingSinceSync;
   // COPY FROM STDIN: PostgreSQL ignores Syncs that reach it in copy-in mode (see copyInStarted)
   private boolean copyIn;
@@ -211,6 +217,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     syncsSinceExecute = 0;
     copyEndedSinceExecute = false;
     hiddenReplies = 0;
+    statements.linked();
     transactionStatus = 'I';
     return !closed; // read after the write: pairs with channelInactive's write-then-read
   }
@@ -232,12 +239,14 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
           return; // PostgreSQL ignores it: no ReadyForQuery will answer it
         }
         syncsOutstanding++;
+        syncPointsSent++;
         if (!copyEndedSinceExecute) {
           syncsSinceExecute++;
         }
       }
       case 'Q', 'F' -> {
         syncsOutstanding++;
+        syncPointsSent++;
         pendingSinceSync = false;
         syncsSinceExecute = 0;
         copyEndedSinceExecute = false;
@@ -265,6 +274,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
    */
   public void copyInStarted() {
     syncsOutstanding -= syncsSinceExecute;
+    syncPointsSent -= syncsSinceExecute;
     syncsSinceExecute = 0;
     copyIn = !copyEndedSinceExecute;
   }
@@ -293,6 +303,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   /** Records a ReadyForQuery for a forwarded sync point. */
   public void readyForQuery(char status) {
     syncsOutstanding--;
+    syncPointsAnswered++;
     transactionStatus = status;
   }
 
@@ -301,7 +312,23 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     return transactionStatus == 'I'
         && syncsOutstanding <= 0
         && !pendingSinceSync
-        && hiddenReplies == 0;
+        && hiddenReplies == 0
+        && statements.isSettled();
+  }
+
+  /** Its prepared statements and the replies they are owed (linked client's loop). */
+  public ServerStatements statements() {
+    return statements;
+  }
+
+  /** Sync points forwarded so far: the epoch of what is forwarded now. */
+  public long syncPointsSent() {
+    return syncPointsSent;
+  }
+
+  /** Sync points answered so far: the epoch an ErrorResponse arriving now belongs to. */
+  public long syncPointsAnswered() {
+    return syncPointsAnswered;
   }
 
   public boolean hasOutstandingRequests() {
@@ -632,6 +659,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
           close("server_reset_query failed: " + ErrorResponse.decode(frame).message());
         } else if (type == 'S') {
           rememberParameter(frame);
+        } else if (type == 'C' && ServerStatements.isReset(frame)) {
+          statements.forgetAll(); // server_reset_query = DISCARD ALL
         }
         return;
       }
@@ -689,6 +718,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
         owner == null ? 0 : owner.id(),
         processId,
         applicationName,
+        statements.count(),
         ClientConnection.pendingWriteBytes(channel));
   }
 

@@ -25,4 +25,5 @@ public record ServerSnapshot(
     long linkedClientId,
     int processId,
     String applicationName,
+    int preparedStatements,
     long pendingWriteBytes) {}

@@ -200,6 +200,108 @@ class ClientToolsIT {
     }
   }
 
+  @Test
+  void pgbenchPreparedProtocolThroughTransactionPoolingHasNoErrors() throws Exception {
+    assumeTrue(onPath("pgbench"), "pgbench is not installed");
+    Roles.ensure("bench_user", "bench_pass");
+    try (ProxyFixture proxy =
+        ProxyFixture.start(
+            dir,
+            ProxyFixture.defaultDatabases(),
+            "default_pool_size = 3\nmax_client_conn = 100\n",
+            "\"bench_user\" \"bench_pass\"\n")) {
+      Map<String, String> env = Map.of("PGPASSWORD", "bench_pass");
+      String port = String.valueOf(proxy.port());
+      Result init =
+          run(
+              env,
+              "pgbench",
+              "-i",
+              "-q",
+              "-s",
+              "1",
+              "-h",
+              "127.0.0.1",
+              "-p",
+              port,
+              "-U",
+              "bench_user",
+              "app");
+      assertThat(init.exitCode()).as(init.output()).isZero();
+      // 20 clients, each with its own P_0 prepared on whichever of 3 servers it gets
+      Result bench =
+          run(
+              env,
+              "pgbench",
+              "-M",
+              "prepared",
+              "-S",
+              "-c",
+              "20",
+              "-j",
+              "2",
+              "-T",
+              "4",
+              "-h",
+              "127.0.0.1",
+              "-p",
+              port,
+              "-U",
+              "bench_user",
+              "app");
+      assertThat(bench.exitCode()).as(bench.output()).isZero();
+      assertThat(bench.output()).doesNotContain("ERROR").doesNotContain("error");
+      Matcher processed =
+          Pattern.compile("number of transactions actually processed: (\\d+)")
+              .matcher(bench.output());
+      assertThat(processed.find()).as(bench.output()).isTrue();
+      assertThat(Long.parseLong(processed.group(1))).isPositive();
+      Matcher failed =
+          Pattern.compile("number of failed transactions: (\\d+)").matcher(bench.output());
+      if (failed.find()) {
+        assertThat(failed.group(1)).isEqualTo("0");
+      }
+    }
+  }
+
+  @Test
+  void psycopg3ServerSidePreparedStatementsThroughTransactionPooling() throws Exception {
+    assumeTrue(pythonHas("psycopg"), "python3 with psycopg (3) is not installed");
+    try (ProxyFixture proxy = ProxyFixture.start(dir, "default_pool_size = 1\n")) {
+      // three connections take turns on one server, each preparing the same names (_pg3_0...)
+      String script =
+          """
+          import psycopg, sys
+          port = int(sys.argv[1])
+          conns = [psycopg.connect(host='127.0.0.1', port=port, dbname='app', user='scram_user',
+                                   password='scram_pass', autocommit=True) for _ in range(3)]
+          total = 0
+          for i in range(30):
+              for n, conn in enumerate(conns):
+                  q = "select %s::int + " + str(n)
+                  total += conn.execute(q, (i,), prepare=True).fetchone()[0]
+                  total += conn.execute("select length(%s::text)", ('abc' * n,),
+                                        prepare=True).fetchone()[0]
+                  with conn.transaction():
+                      total += conn.execute("select %s::int * 2", (n,), prepare=True).fetchone()[0]
+          prepared = conns[0].execute(
+              "select count(*) from pg_prepared_statements").fetchone()[0]
+          print("total", total, "prepared on the server", prepared)
+          """;
+      Path py = dir.resolve("psycopg3.py");
+      Files.writeString(py, script);
+      Result r = run(Map.of(), python(), py.toString(), String.valueOf(proxy.port()));
+      assertThat(r.exitCode()).as(r.output()).isZero();
+      long expected = 0;
+      for (int i = 0; i < 30; i++) {
+        for (int n = 0; n < 3; n++) {
+          expected += i + n + 3L * n + n * 2L;
+        }
+      }
+      assertThat(r.output()).contains("total " + expected + " ");
+    }
+  }
+
   private static void watchServers(String user, AtomicBoolean running, AtomicInteger max) {
     try (Connection admin = TestPostgres.get().superuser();
         Statement st = admin.createStatement()) {
@@ -273,8 +375,12 @@ class ClientToolsIT {
   }
 
   private static boolean pythonHasPsycopg2() {
+    return pythonHas("psycopg2");
+  }
+
+  private static boolean pythonHas(String module) {
     try {
-      List<String> cmd = new ArrayList<>(List.of(python(), "-c", "import psycopg2"));
+      List<String> cmd = new ArrayList<>(List.of(python(), "-c", "import " + module));
       return run(Map.of(), cmd.toArray(new String[0])).exitCode() == 0;
     } catch (Exception e) {
       return false;

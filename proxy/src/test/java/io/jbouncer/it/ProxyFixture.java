@@ -125,8 +125,6 @@ final class ProxyFixture implements AutoCloseable {
     props.setProperty("sslmode", "disable");
     props.setProperty("connectTimeout", "10");
     props.setProperty("socketTimeout", "60");
-    // named server-side statements need the prepared-statement issue in transaction mode
-    props.setProperty("prepareThreshold", "0");
     for (int i = 0; i + 1 < extra.length; i += 2) {
       props.setProperty(extra[i], extra[i + 1]);
     }
