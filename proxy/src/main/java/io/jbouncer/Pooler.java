@@ -587,6 +587,19 @@ public final class Pooler {
         new PoolKey(databaseName, poolUser), key -> newPool(key, database));
   }
 
+  /**
+   * Closes the idle server connections to database {@code dbname} (as PostgreSQL names it), so that
+   * a DROP DATABASE, or a CREATE DATABASE using it as template, is not refused because of us.
+   */
+  public void closeIdleServersOf(String dbname, String statement) {
+    for (Pool pool : pools()) {
+      if (pool.serverDbname().equals(dbname)) {
+        log.info("{}: closing idle servers for {}", pool.key(), statement);
+        pool.closeIdle("database needed free for " + statement);
+      }
+    }
+  }
+
   public Collection<Pool> pools() {
     return pools.values();
   }

@@ -14,6 +14,7 @@ import io.jbouncer.lifecycle.Reloader;
 import io.jbouncer.log.Conn;
 import io.jbouncer.pool.Pool;
 import io.jbouncer.pool.PoolKey;
+import io.jbouncer.pool.PoolStats;
 import io.jbouncer.protocol.SqlState;
 import io.jbouncer.server.ServerSnapshot;
 import io.netty.util.internal.PlatformDependent;
@@ -67,6 +68,7 @@ public final class Admin {
           + "\n\tSHOW FDS|SOCKETS|ACTIVE_SOCKETS|LISTS|MEM|STATE"
           + "\n\tSHOW DNS_HOSTS|DNS_ZONES"
           + "\n\tSHOW STATS|STATS_TOTALS|STATS_AVERAGES|TOTALS"
+          + "\n\tSHOW PINNED (jbouncer's own)"
           + "\n\tSET key = arg"
           + "\n\tRELOAD"
           + "\n\tPAUSE [<db>]"
@@ -320,6 +322,7 @@ public final class Admin {
                     return rows(sockets(all, true, view.equals("active_sockets")));
                   });
       case "lists" -> clientRows().thenApply(c -> rows(lists(c)));
+      case "pinned" -> pinned();
       case "mem" -> done(rows(mem()));
       case "state" -> done(rows(state()));
       case "stats" -> stats.collect().thenApply(s -> rows(stats.show(s)));
@@ -588,6 +591,52 @@ public final class Admin {
       List.of("active", "idle", "waiting", "active_cancel_req", "waiting_cancel_req", "login");
   private static final List<String> SERVER_ORDER =
       List.of("active", "idle", "used", "tested", "new", "being_canceled");
+
+  /**
+   * jbouncer's own view: the clients that keep their server between transactions because of session
+   * state, with the reason, then per database the clients pinned and the DISCARD ALLs answered
+   * without a server since start.
+   */
+  private CompletableFuture<Reply> pinned() {
+    CompletableFuture<List<List<ClientSnapshot>>> clients =
+        pooler.onEveryLoop(
+            loop -> {
+              long nanos = System.nanoTime();
+              long millis = System.currentTimeMillis();
+              List<ClientSnapshot> snapshots = new ArrayList<>();
+              for (ClientConnection c : pooler.loopClients(loop)) {
+                ClientSnapshot snapshot = c.snapshot(nanos, millis);
+                if (snapshot.pinnedFor() != null) {
+                  snapshots.add(snapshot);
+                }
+              }
+              return snapshots;
+            });
+    return clients.thenCombine(
+        stats.collect(),
+        (perLoop, totals) -> {
+          Table t =
+              Table.of(
+                  "type:s",
+                  "database:s",
+                  "user:s",
+                  "id:i",
+                  "link:i",
+                  "reason:s",
+                  "pinned_total:q",
+                  "discard_all_local_total:q");
+          for (List<ClientSnapshot> loop : perLoop) {
+            for (ClientSnapshot c : loop) {
+              t.row("C", c.database(), c.user(), c.id(), c.linkedServerId(), c.pinnedFor(), 0L, 0L);
+            }
+          }
+          for (Map.Entry<String, PoolStats> e : totals.entrySet()) {
+            PoolStats s = e.getValue();
+            t.row("D", e.getKey(), "", 0, 0, "", s.pins, s.discardsAnsweredLocally);
+          }
+          return rows(t);
+        });
+  }
 
   private CompletableFuture<List<Socket>> clientRows() {
     return pooler

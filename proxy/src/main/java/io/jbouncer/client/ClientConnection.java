@@ -11,6 +11,7 @@ import io.jbouncer.log.Conn;
 import io.jbouncer.pool.Pool;
 import io.jbouncer.pool.PoolStats;
 import io.jbouncer.prepared.ClientStatements;
+import io.jbouncer.prepared.ServerStatements;
 import io.jbouncer.protocol.FrameContinuation;
 import io.jbouncer.protocol.Frames;
 import io.jbouncer.protocol.ProtocolException;
@@ -18,6 +19,7 @@ import io.jbouncer.protocol.SqlState;
 import io.jbouncer.protocol.StartupPacket;
 import io.jbouncer.protocol.backend.AuthenticationOk;
 import io.jbouncer.protocol.backend.BackendKeyData;
+import io.jbouncer.protocol.backend.CommandComplete;
 import io.jbouncer.protocol.backend.ErrorResponse;
 import io.jbouncer.protocol.backend.NegotiateProtocolVersion;
 import io.jbouncer.protocol.backend.NoticeResponse;
@@ -85,11 +87,17 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private @Nullable ServerConnection server;
   private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
   private final ClientStatements statements = new ClientStatements();
+  // transaction/statement mode: why this client keeps its server between transactions, if it does
+  private @Nullable String pinnedFor;
 
   /** Tracked parameters this client wants on every server (startup values, then its own SETs). */
   private final Map<String, String> wantedParameters = new LinkedHashMap<>();
 
   private final Map<String, String> startupParameters = new LinkedHashMap<>();
+
+  /** The tracked parameters as the welcome gave them: what RESET ALL (and DISCARD ALL) restore. */
+  private Map<String, String> sessionDefaults = Map.of();
+
   private long waitingSinceNanos;
   private final long connectedAtMillis = System.currentTimeMillis();
   // SHOW STATS: this loop's counters of the pool, and when the query and transaction now running
@@ -274,8 +282,14 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void releaseOrClose(ServerConnection linked) {
-    if (linked.isClean()) {
-      boolean reset = pool.poolMode() == PoolMode.SESSION || settings.serverResetQueryAlways();
+    if (linked.isClean() && pinnedFor != null && settings.serverResetQuery().isBlank()) {
+      linked.unlink();
+      linked.close("pinned client left and no server_reset_query clears its " + pinnedFor);
+    } else if (linked.isClean()) {
+      boolean reset =
+          pool.poolMode() == PoolMode.SESSION
+              || settings.serverResetQueryAlways()
+              || pinnedFor != null; // its LISTEN, locks, temp tables... must not reach the next
       releaseServer(linked, reset);
     } else if (linked.hasOutstandingRequests()) {
       linked.unlink();
@@ -517,6 +531,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
           "application_name",
           (app.isEmpty() ? "app" : app) + " - " + Conn.address(ch.remoteAddress()));
     }
+    sessionDefaults = Map.copyOf(wantedParameters);
     Map<String, String> shown = new LinkedHashMap<>(serverParameters);
     shown.putAll(wantedParameters);
     ch.write(new AuthenticationOk().encodeTo(ch.alloc().ioBuffer()));
@@ -607,6 +622,18 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       }
     }
     ServerConnection linked = server;
+    if (linked == null
+        && type == 'Q'
+        && pending.isEmpty()
+        && state == ClientState.ACTIVE
+        && pinnedFor == null
+        && pool.poolMode() != PoolMode.SESSION
+        && Frames.isWhole(frame)
+        && SessionFeatures.isDiscardAll(frame)) {
+      frame.release();
+      discardAllLocally();
+      return;
+    }
     if (linked == null || !pending.isEmpty()) {
       pending.add(frame);
       if (linked == null && state != ClientState.WAITING) {
@@ -615,6 +642,28 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     forward(linked, frame);
+  }
+
+  /**
+   * DISCARD ALL from a client with no server, outside a transaction and with no pinned session
+   * state, as psycopg2's pool sends it at every borrow (Odoo, 3-4 times per request): no server
+   * holds anything of this client's session, so resetting what jbouncer keeps for it is all that
+   * DISCARD ALL would do. Answered here, as PostgreSQL answers it: CommandComplete, ParameterStatus
+   * for each reported parameter it restores, ReadyForQuery.
+   */
+  private void discardAllLocally() {
+    statements.clear();
+    Channel ch = channel();
+    ch.write(new CommandComplete("DISCARD ALL").encodeTo(ch.alloc().ioBuffer()));
+    for (Map.Entry<String, String> e : sessionDefaults.entrySet()) {
+      String now = wantedParameters.put(e.getKey(), e.getValue());
+      if (!e.getValue().equals(now)) {
+        ch.write(new ParameterStatus(e.getKey(), e.getValue()).encodeTo(ch.alloc().ioBuffer()));
+      }
+    }
+    ch.writeAndFlush(ReadyForQuery.IDLE_FRAME.duplicate());
+    stats.discardsAnsweredLocally++;
+    queryFinished('I');
   }
 
   private void forward(ServerConnection linked, ByteBuf frame) {
@@ -628,6 +677,15 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       }
       char type = Frames.type(frame);
       linked.countForwarded(type);
+      if (type == 'Q' || type == 'P') { // simple queries, and the extended protocol's text
+        String toFree = DatabaseCommands.databaseToFree(frame);
+        if (toFree != null) {
+          pooler.closeIdleServersOf(toFree, "a statement of " + prefix());
+        }
+        if (pinnedFor == null && pool.poolMode() != PoolMode.SESSION) {
+          pin(linked, SessionFeatures.pinReason(frame));
+        }
+      }
       if ((type == 'P' || type == 'B' || type == 'D' || type == 'C') && tracksStatements()) {
         linked
             .statements()
@@ -645,6 +703,18 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     if (!serverChannel.isWritable()) {
       channel().config().setAutoRead(false);
+    }
+  }
+
+  /**
+   * Keeps the server for this client until DISCARD ALL or the end of its session: the state {@code
+   * reason} names lives in that server's session, which another client must neither lose nor get.
+   */
+  private void pin(ServerConnection linked, @Nullable String reason) {
+    if (reason != null) {
+      pinnedFor = reason;
+      stats.pins++;
+      log.info("{} pinned to {}: {}", prefix(), linked.prefix(), reason);
     }
   }
 
@@ -785,7 +855,13 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         from.errorReceived();
         writeReply(from, frame, type);
       }
-      case '1', '3', 'C' -> writeReply(from, frame, type);
+      case 'C' -> {
+        if (pinnedFor != null && ServerStatements.isDiscardAll(frame)) {
+          pinnedFor = null; // the session state is gone: the server can go back at ReadyForQuery
+        }
+        writeReply(from, frame, type);
+      }
+      case '1', '3' -> writeReply(from, frame, type);
       default -> write(frame);
     }
   }
@@ -934,7 +1010,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
           SqlState.PROTOCOL_VIOLATION, "transaction blocks not allowed in statement pooling mode");
       return;
     }
-    if (from.isClean()) {
+    if (from.isClean() && pinnedFor == null) {
       server = null;
       releaseServer(from, settings.serverResetQueryAlways());
     }
@@ -1075,6 +1151,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
             : target != null && target.pool != null ? target.pool.key() : null,
         admin != null,
         statements.count(),
+        pinnedFor,
         pendingWriteBytes(ch));
   }
 

@@ -30,4 +30,5 @@ public record ClientSnapshot(
     @Nullable PoolKey pool,
     boolean admin,
     int preparedStatements,
+    @Nullable String pinnedFor,
     long pendingWriteBytes) {}

@@ -19,6 +19,9 @@ public final class PoolStats {
   public long serverParses; // named Parse messages sent to servers
   public long binds; // Bind messages for named statements
   public long clientLogins;
+  // jbouncer's own, not in SHOW STATS (whose columns are PgBouncer's): SHOW PINNED
+  public long pins; // clients pinned to their server by session state (LISTEN, temp table...)
+  public long discardsAnsweredLocally; // DISCARD ALL answered without a server
 
   /** A copy, taken on the owning loop. */
   public PoolStats copy() {
@@ -41,6 +44,8 @@ public final class PoolStats {
     serverParses += other.serverParses;
     binds += other.binds;
     clientLogins += other.clientLogins;
+    pins += other.pins;
+    discardsAnsweredLocally += other.discardsAnsweredLocally;
   }
 
   /**

@@ -34,7 +34,7 @@ public final class ClientStatements {
   }
 
   /** DEALLOCATE ALL, DISCARD ALL. */
-  void clear() {
+  public void clear() {
     byName.clear();
     count = 0;
   }

@@ -338,14 +338,19 @@ public final class ServerStatements {
   private static final byte[] DEALLOCATE_ALL =
       "DEALLOCATE ALL\0".getBytes(StandardCharsets.US_ASCII);
 
-  /** CommandComplete of DISCARD ALL or DEALLOCATE ALL, by length first: no decoding per row. */
+  /** CommandComplete of DISCARD ALL. */
+  public static boolean isDiscardAll(ByteBuf commandComplete) {
+    return hasTag(commandComplete, DISCARD_ALL);
+  }
+
+  /** CommandComplete of DISCARD ALL or DEALLOCATE ALL. */
   public static boolean isReset(ByteBuf commandComplete) {
-    int size = commandComplete.readableBytes() - Frames.HEADER_LENGTH;
-    byte[] tag =
-        size == DISCARD_ALL.length
-            ? DISCARD_ALL
-            : size == DEALLOCATE_ALL.length ? DEALLOCATE_ALL : null;
-    if (tag == null) {
+    return hasTag(commandComplete, DISCARD_ALL) || hasTag(commandComplete, DEALLOCATE_ALL);
+  }
+
+  /** By length first: no decoding of the tags of ordinary commands. */
+  private static boolean hasTag(ByteBuf commandComplete, byte[] tag) {
+    if (commandComplete.readableBytes() - Frames.HEADER_LENGTH != tag.length) {
       return false;
     }
     int at = commandComplete.readerIndex() + Frames.HEADER_LENGTH;

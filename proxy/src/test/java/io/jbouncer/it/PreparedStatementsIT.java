@@ -379,7 +379,7 @@ class PreparedStatementsIT {
     return message('S', new byte[0]);
   }
 
-  private static byte[] query(String sql) {
+  static byte[] query(String sql) {
     return message('Q', RawClient.cstring(sql));
   }
 
@@ -407,7 +407,7 @@ class PreparedStatementsIT {
    * Sends {@code messages} in one write and reads the replies up to the ReadyForQuery that answers
    * the last sync point (each Sync and Query is one), as readable lines.
    */
-  private static List<String> run(RawClient c, byte[]... messages) throws IOException {
+  static List<String> run(RawClient c, byte[]... messages) throws IOException {
     int syncPoints = 0;
     for (byte[] m : messages) {
       if (m[0] == 'S' || m[0] == 'Q') {

@@ -1,0 +1,227 @@
+package io.jbouncer.client;
+
+import io.jbouncer.protocol.Frames;
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Recognises, in a simple Query, the session-level features whose state outlives the transaction
+ * and would be lost, or leak to another client, if the server went back to the pool: LISTEN,
+ * session advisory locks, temporary tables, cursors WITH HOLD, SQL-level PREPARE, and SETs that
+ * PostgreSQL does not report back (SET ROLE, SET SESSION AUTHORIZATION, set_config(..., false) and
+ * parameters outside the tracked ones). The client is then pinned to its server until DISCARD ALL
+ * or the end of its session.
+ *
+ * <p>Cheap on ordinary statements: the first keyword decides for most; only the others are scanned
+ * for the two function names, with no allocation. It errs on the side of pinning: a pinned client
+ * costs a server, an unpinned one a wrong answer.
+ */
+final class SessionFeatures {
+  private SessionFeatures() {}
+
+  /** Why a Query or Parse frame pins its client, or null when it does not. */
+  static @Nullable String pinReason(ByteBuf query) {
+    int end = query.writerIndex();
+    int at = skipBlanks(query, sqlStart(query), end);
+    int wordEnd = wordEnd(query, at, end);
+    String first = word(query, at, wordEnd);
+    switch (first) {
+      case "LISTEN":
+        return "LISTEN";
+      case "PREPARE":
+        return "PREPARE";
+      case "DECLARE":
+        return containsWord(query, wordEnd, end, "hold") ? "DECLARE ... WITH HOLD" : null;
+      case "CREATE":
+        return createsTemporary(query, wordEnd, end) ? "CREATE TEMP" : null;
+      case "SET":
+        return setReason(query, wordEnd, end);
+      case "BEGIN",
+      "START",
+      "COMMIT",
+      "END",
+      "ROLLBACK",
+      "ABORT",
+      "SAVEPOINT",
+      "RELEASE",
+      "INSERT",
+      "UPDATE",
+      "DELETE",
+      "DISCARD",
+      "DEALLOCATE",
+      "FETCH",
+      "MOVE",
+      "CLOSE",
+      "COPY",
+      "TRUNCATE",
+      "SHOW",
+      "RESET",
+      "UNLISTEN",
+      "NOTIFY",
+      "VACUUM",
+      "ANALYZE",
+      "EXPLAIN":
+        return null;
+      default:
+        // SELECT, WITH, VALUES, CALL, DO...: only function calls can reach session state here
+        if (contains(query, at, end, "advisory_lock")) { // not the _xact_ ones, by spelling
+          return "advisory lock";
+        }
+        return contains(query, at, end, "set_config") ? "set_config" : null;
+    }
+  }
+
+  /**
+   * Where the SQL text starts in a Query, or in a Parse (after the statement's name); the end of
+   * the frame when a Parse is malformed.
+   */
+  static int sqlStart(ByteBuf frame) {
+    int at = frame.readerIndex() + Frames.HEADER_LENGTH;
+    if (Frames.type(frame) != 'P') {
+      return at;
+    }
+    int nul = at < frame.writerIndex() ? frame.indexOf(at, frame.writerIndex(), (byte) 0) : -1;
+    return nul < 0 ? frame.writerIndex() : nul + 1;
+  }
+
+  /** True for a Query that is {@code DISCARD ALL} alone (any case, blanks, one semicolon). */
+  static boolean isDiscardAll(ByteBuf query) {
+    int end = query.writerIndex() - 1; // the NUL
+    if (end < query.readerIndex() + Frames.HEADER_LENGTH || query.getByte(end) != 0) {
+      return false;
+    }
+    int at = skipBlanks(query, query.readerIndex() + Frames.HEADER_LENGTH, end);
+    int wordEnd = wordEnd(query, at, end);
+    if (!word(query, at, wordEnd).equals("DISCARD")) {
+      return false;
+    }
+    at = skipBlanks(query, wordEnd, end);
+    wordEnd = wordEnd(query, at, end);
+    if (!word(query, at, wordEnd).equals("ALL")) {
+      return false;
+    }
+    return skipBlanks(query, wordEnd, end) == end; // skipBlanks also steps over ';'
+  }
+
+  /** CREATE [OR REPLACE] [GLOBAL | LOCAL] TEMP|TEMPORARY ... */
+  private static boolean createsTemporary(ByteBuf query, int from, int end) {
+    int at = from;
+    for (int words = 0; words < 4; words++) {
+      at = skipBlanks(query, at, end);
+      int wordEnd = wordEnd(query, at, end);
+      switch (word(query, at, wordEnd)) {
+        case "TEMP", "TEMPORARY":
+          return true;
+        case "OR", "REPLACE", "GLOBAL", "LOCAL":
+          at = wordEnd;
+          break;
+        default:
+          return false;
+      }
+    }
+    return false;
+  }
+
+  /** After SET: LOCAL and TRANSACTION end with the transaction; tracked parameters follow. */
+  private static @Nullable String setReason(ByteBuf query, int from, int end) {
+    int at = skipBlanks(query, from, end);
+    int wordEnd = wordEnd(query, at, end);
+    String second = word(query, at, wordEnd);
+    switch (second) {
+      case "LOCAL", "TRANSACTION", "CONSTRAINTS":
+        return null;
+      case "ROLE":
+        return "SET ROLE";
+      case "SESSION":
+        int next = skipBlanks(query, wordEnd, end);
+        int nextEnd = wordEnd(query, next, end);
+        String third = word(query, next, nextEnd);
+        if (third.equals("AUTHORIZATION")) {
+          return "SET SESSION AUTHORIZATION";
+        }
+        if (third.equals("CHARACTERISTICS")) {
+          return "SET SESSION CHARACTERISTICS";
+        }
+        return TrackedParameters.canonical(third) != null
+            ? null
+            : "SET " + third.toLowerCase(Locale.ROOT);
+      default:
+        return TrackedParameters.canonical(second) != null
+            ? null
+            : "SET " + second.toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private static int skipBlanks(ByteBuf b, int at, int end) {
+    while (at < end) {
+      byte c = b.getByte(at);
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' || c == ';') {
+        at++;
+      } else if (c == '-' && at + 1 < end && b.getByte(at + 1) == '-') {
+        while (at < end && b.getByte(at) != '\n') {
+          at++;
+        }
+      } else if (c == '/' && at + 1 < end && b.getByte(at + 1) == '*') {
+        at += 2;
+        while (at + 1 < end && !(b.getByte(at) == '*' && b.getByte(at + 1) == '/')) {
+          at++;
+        }
+        at += 2;
+      } else {
+        break;
+      }
+    }
+    return Math.min(at, end);
+  }
+
+  private static boolean isWordByte(byte c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  }
+
+  private static int wordEnd(ByteBuf b, int at, int end) {
+    while (at < end && isWordByte(b.getByte(at))) {
+      at++;
+    }
+    return at;
+  }
+
+  /** The word upper-cased; a short string, and only for a statement's first words. */
+  private static String word(ByteBuf b, int from, int to) {
+    return b.toString(from, Math.min(to - from, 40), StandardCharsets.US_ASCII)
+        .toUpperCase(Locale.ROOT);
+  }
+
+  /** Case-insensitive search for {@code lower} (lower-case ASCII) in [from, to). */
+  private static boolean contains(ByteBuf b, int from, int to, String lower) {
+    int n = lower.length();
+    char first = lower.charAt(0);
+    for (int i = from; i + n <= to; i++) {
+      if ((b.getByte(i) | 0x20) != first) {
+        continue;
+      }
+      int j = 1;
+      while (j < n && (b.getByte(i + j) | 0x20) == (lower.charAt(j) | 0x20)) {
+        j++;
+      }
+      if (j == n) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@link #contains} as a whole word. */
+  private static boolean containsWord(ByteBuf b, int from, int to, String lower) {
+    int n = lower.length();
+    for (int i = from; i + n <= to; i++) {
+      if (contains(b, i, i + n, lower)
+          && (i == from || !isWordByte(b.getByte(i - 1)))
+          && (i + n == to || !isWordByte(b.getByte(i + n)))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,83 @@
+package io.jbouncer.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class SessionFeaturesTest {
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(
+      delimiter = '|',
+      nullValues = "none",
+      value = {
+        "LISTEN imbus | LISTEN",
+        "  listen \"cron_trigger\" | LISTEN",
+        "-- the bus\\n/* and a comment */ LISTEN imbus | LISTEN",
+        "CREATE TEMP TABLE t (x int) | CREATE TEMP",
+        "create temporary table t as select 1 | CREATE TEMP",
+        "CREATE TABLE temperature (x int) | none",
+        "CREATE TABLE t (temp int) | none",
+        "CREATE OR REPLACE TEMP VIEW v AS SELECT 1 | CREATE TEMP",
+        "create global temporary table g (x int) | CREATE TEMP",
+        "SELECT pg_advisory_lock(42) | advisory lock",
+        "select PG_TRY_ADVISORY_LOCK_SHARED(1, 2) | advisory lock",
+        "SELECT pg_advisory_xact_lock(42) | none",
+        "select pg_advisory_unlock(42) | none",
+        "SET search_path = app, public | SET search_path",
+        "SET SESSION lock_timeout = '15s' | SET lock_timeout",
+        "SET LOCAL search_path = x | none",
+        "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE | none",
+        "SET application_name = 'odoo' | none",
+        "set DateStyle to ISO | none",
+        "SET ROLE reporting | SET ROLE",
+        "SET SESSION AUTHORIZATION someone | SET SESSION AUTHORIZATION",
+        "SELECT set_config('search_path', '', false) | set_config",
+        "DECLARE c CURSOR WITH HOLD FOR SELECT 1 | DECLARE ... WITH HOLD",
+        "DECLARE c CURSOR FOR SELECT 1 | none",
+        "PREPARE p (int) AS SELECT $1 | PREPARE",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ | none",
+        "SELECT abalance FROM pgbench_accounts WHERE aid = 7 | none",
+        "DISCARD ALL | none",
+        "'' | none",
+      })
+  void pinReasons(String sql, String reason) {
+    ByteBuf query = query(sql.equals("''") ? "" : sql.replace("\\n", "\n"));
+    try {
+      assertThat(SessionFeatures.pinReason(query)).isEqualTo(reason);
+    } finally {
+      query.release();
+    }
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "DISCARD ALL | true",
+        "discard all; | true",
+        "  Discard   All  | true",
+        "DISCARD ALL; SELECT 1 | false",
+        "DISCARD TEMP | false",
+        "DISCARD | false",
+        "SELECT 'DISCARD ALL' | false",
+      })
+  void discardAllAlone(String sql, boolean alone) {
+    ByteBuf query = query(sql);
+    try {
+      assertThat(SessionFeatures.isDiscardAll(query)).isEqualTo(alone);
+    } finally {
+      query.release();
+    }
+  }
+
+  private static ByteBuf query(String sql) {
+    byte[] text = sql.getBytes(StandardCharsets.UTF_8);
+    ByteBuf frame = Unpooled.buffer();
+    frame.writeByte('Q').writeInt(4 + text.length + 1).writeBytes(text).writeByte(0);
+    return frame;
+  }
+}

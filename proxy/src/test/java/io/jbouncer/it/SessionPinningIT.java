@@ -1,0 +1,185 @@
+package io.jbouncer.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jbouncer.testing.TestPostgres;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/**
+ * Session-level features under transaction pooling: the client that uses one keeps its server until
+ * DISCARD ALL or its end, and the server is reset before anyone else gets it. Each test sets up a
+ * second client that holds the other server, so that a client which was not pinned would land on a
+ * server without its state.
+ */
+class SessionPinningIT {
+  @TempDir Path dir;
+
+  private ProxyFixture proxy(int poolSize) throws Exception {
+    return ProxyFixture.start(dir, "default_pool_size = " + poolSize + "\n");
+  }
+
+  private static Connection connect(ProxyFixture proxy) throws SQLException {
+    return proxy.connect("scram_user", "scram_pass", "app", "preferQueryMode", "simple");
+  }
+
+  private static String single(Statement st, String sql) throws SQLException {
+    try (ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  @Test
+  void listenReceivesEveryNotificationAsOdoosBusDoes() throws Exception {
+    try (ProxyFixture proxy = proxy(2);
+        Connection bus = connect(proxy);
+        Connection worker = connect(proxy)) {
+      bus.setAutoCommit(false); // Odoo: BEGIN; LISTEN imbus; COMMIT, then it only waits
+      try (Statement st = bus.createStatement()) {
+        st.execute("LISTEN imbus");
+      }
+      bus.commit();
+      bus.setAutoCommit(true);
+      try (Statement st = worker.createStatement()) {
+        for (int i = 0; i < 50; i++) {
+          st.execute("select pg_notify('imbus', 'message " + i + "')");
+        }
+      }
+      List<String> received = new ArrayList<>();
+      PGConnection pg = bus.unwrap(PGConnection.class);
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (received.size() < 50 && System.nanoTime() < deadline) {
+        PGNotification[] batch = pg.getNotifications(500);
+        if (batch != null) {
+          for (PGNotification n : batch) {
+            received.add(n.getParameter());
+          }
+        }
+      }
+      assertThat(received).hasSize(50).startsWith("message 0").endsWith("message 49");
+    }
+  }
+
+  @Test
+  void aSessionAdvisoryLockIsUnlockedBySessionThatTookIt() throws Exception {
+    try (ProxyFixture proxy = proxy(2);
+        Connection a = // the extended protocol, pgjdbc's default: the Parse carries the text
+            proxy.connect("scram_user", "scram_pass", "app");
+        Connection other = connect(proxy);
+        Statement st = a.createStatement();
+        Statement otherSt = other.createStatement()) {
+      assertThat(single(st, "select pg_advisory_lock(4242)::text")).isEqualTo("");
+      other.setAutoCommit(false);
+      single(otherSt, "select 1"); // holds a server inside its transaction
+      assertThat(single(st, "select pg_advisory_unlock(4242)")).isEqualTo("t");
+      other.rollback();
+    }
+  }
+
+  @Test
+  void aTemporaryTableStaysWithItsClient() throws Exception {
+    try (ProxyFixture proxy = proxy(2);
+        Connection a = connect(proxy);
+        Connection other = connect(proxy);
+        Statement st = a.createStatement();
+        Statement otherSt = other.createStatement()) {
+      st.execute("create temp table scratch (x int)");
+      other.setAutoCommit(false);
+      single(otherSt, "select 1");
+      st.execute("insert into scratch values (1), (2)");
+      assertThat(single(st, "select count(*) from scratch")).isEqualTo("2");
+      other.rollback();
+    }
+  }
+
+  @Test
+  void aPinnedServerIsResetBeforeTheNextClient() throws Exception {
+    try (ProxyFixture proxy = proxy(1)) {
+      try (Connection a = connect(proxy);
+          Statement st = a.createStatement()) {
+        st.execute("LISTEN leftover");
+        st.execute("select pg_advisory_lock(777)");
+        st.execute("create temp table leftover (x int)");
+      }
+      try (Connection b = connect(proxy);
+          Statement st = b.createStatement()) {
+        assertThat(single(st, "select count(*) from pg_listening_channels()")).isEqualTo("0");
+        assertThat(single(st, "select to_regclass('pg_temp.leftover') is null")).isEqualTo("t");
+      }
+      try (Connection direct = // advisory locks are per database
+              TestPostgres.get()
+                  .connect(
+                      TestPostgres.SCRAM_USER, TestPostgres.SCRAM_PASSWORD, TestPostgres.APP_DB);
+          Statement st = direct.createStatement()) {
+        assertThat(single(st, "select pg_try_advisory_lock(777)")).isEqualTo("t");
+        st.execute("select pg_advisory_unlock_all()");
+      }
+    }
+  }
+
+  @Test
+  void discardAllWithoutAServerIsAnsweredAsPostgresAnswersIt() throws Exception {
+    try (ProxyFixture proxy =
+        ProxyFixture.start(
+            dir,
+            ProxyFixture.defaultDatabases(),
+            "default_pool_size = 1\nadmin_users = admin\n",
+            ProxyFixture.USERLIST + "\"admin\" \"admin_pass\"\n")) {
+      List<String> expected = discards(TestPostgres.get().port());
+      assertThat(expected).contains("CommandComplete DISCARD ALL");
+      assertThat(discards(proxy.port())).isEqualTo(expected);
+      try (Connection console =
+              proxy.connect("admin", "admin_pass", "pgbouncer", "preferQueryMode", "simple");
+          Statement st = console.createStatement()) {
+        var rows = AdminConsoleIT.show(st, "PINNED");
+        assertThat(AdminConsoleIT.row(rows, "database", "app"))
+            .containsEntry("discard_all_local_total", "2") // the third came inside a transaction
+            .containsEntry("pinned_total", "0");
+      }
+    }
+  }
+
+  /** psycopg2's borrow: DISCARD ALL between transactions, after a SET that it must undo. */
+  private static List<String> discards(int port) throws Exception {
+    try (RawClient c = RawClient.loggedIn(port, TestPostgres.MD5_USER, TestPostgres.MD5_PASSWORD)) {
+      List<String> seen = new ArrayList<>();
+      for (String sql :
+          new String[] {
+            "set application_name = 'worker 1'",
+            "discard all",
+            "show application_name",
+            "discard all",
+            "begin",
+            "discard all", // PostgreSQL's error: it cannot run inside a transaction block
+            "rollback"
+          }) {
+        seen.addAll(PreparedStatementsIT.run(c, PreparedStatementsIT.query(sql)));
+      }
+      return seen;
+    }
+  }
+
+  @Test
+  void discardAllEndsThePinning() throws Exception {
+    try (ProxyFixture proxy = proxy(1);
+        Connection a = connect(proxy);
+        Connection b = connect(proxy);
+        Statement st = a.createStatement();
+        Statement bSt = b.createStatement()) {
+      st.execute("LISTEN going");
+      st.execute("DISCARD ALL"); // as psycopg2's pool does when Odoo gives a connection back
+      bSt.setQueryTimeout(10);
+      assertThat(single(bSt, "select 'b got the only server'")).isEqualTo("b got the only server");
+    }
+  }
+}
