@@ -6,6 +6,7 @@ import io.jbouncer.admin.AdminConsole;
 import io.jbouncer.auth.ClientAuthenticator;
 import io.jbouncer.config.DatabaseSettings;
 import io.jbouncer.config.PoolMode;
+import io.jbouncer.config.SessionStatePolicy;
 import io.jbouncer.config.Settings;
 import io.jbouncer.log.Conn;
 import io.jbouncer.pool.Pool;
@@ -682,8 +683,16 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (toFree != null) {
           pooler.closeIdleServersOf(toFree, "a statement of " + prefix());
         }
-        if (pinnedFor == null && pool.poolMode() != PoolMode.SESSION) {
-          pin(linked, SessionFeatures.pinReason(frame));
+        String reason =
+            pinnedFor == null && pool.poolMode() != PoolMode.SESSION
+                ? SessionFeatures.pinReason(frame)
+                : null;
+        if (reason != null) {
+          switch (sessionStatePolicy()) {
+            case PIN -> pin(linked, reason);
+            case ERROR -> frame = SessionFeatures.refusal(frame, reason);
+            case ALLOW -> {} // PgBouncer's way: the state stays with this server
+          }
         }
       }
       if ((type == 'P' || type == 'B' || type == 'D' || type == 'C') && tracksStatements()) {
@@ -710,12 +719,16 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
    * Keeps the server for this client until DISCARD ALL or the end of its session: the state {@code
    * reason} names lives in that server's session, which another client must neither lose nor get.
    */
-  private void pin(ServerConnection linked, @Nullable String reason) {
-    if (reason != null) {
-      pinnedFor = reason;
-      stats.pins++;
-      log.info("{} pinned to {}: {}", prefix(), linked.prefix(), reason);
-    }
+  private void pin(ServerConnection linked, String reason) {
+    pinnedFor = reason;
+    stats.pins++;
+    log.info("{} pinned to {}: {}", prefix(), linked.prefix(), reason);
+  }
+
+  /** {@code session_state} of this client's database entry, else of [pgbouncer]. */
+  private SessionStatePolicy sessionStatePolicy() {
+    SessionStatePolicy own = database != null ? database.sessionState() : null;
+    return own != null ? own : settings.sessionState();
   }
 
   /**

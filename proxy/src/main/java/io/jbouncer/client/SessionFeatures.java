@@ -86,6 +86,36 @@ final class SessionFeatures {
     return nul < 0 ? frame.writerIndex() : nul + 1;
   }
 
+  /**
+   * {@code session_state = error}: the same Query or Parse with its SQL replaced by a DO block that
+   * raises 0A000 naming the feature, so that PostgreSQL fails it where it stands, with its own
+   * transaction semantics (an open transaction is aborted, as any error aborts it). Takes ownership
+   * of {@code frame}.
+   */
+  static ByteBuf refusal(ByteBuf frame, String reason) {
+    String message =
+        reason
+            + " keeps state in the server's session, which transaction pooling does not"
+            + " allow here (session_state = error)";
+    byte[] sql =
+        ("DO $jbouncer$BEGIN RAISE EXCEPTION USING ERRCODE = 'feature_not_supported', MESSAGE = '"
+                + message.replace("'", "''")
+                + "'; END$jbouncer$")
+            .getBytes(StandardCharsets.UTF_8);
+    int start = sqlStart(frame);
+    int sqlEnd = frame.indexOf(start, frame.writerIndex(), (byte) 0);
+    int head = start - frame.readerIndex(); // type, length and, for a Parse, the name
+    int tail = sqlEnd < 0 ? 0 : frame.writerIndex() - (sqlEnd + 1); // a Parse's parameter types
+    ByteBuf out = frame.alloc().ioBuffer(head + sql.length + 1 + tail);
+    out.writeBytes(frame, frame.readerIndex(), head).writeBytes(sql).writeByte(0);
+    if (tail > 0) {
+      out.writeBytes(frame, sqlEnd + 1, tail);
+    }
+    out.setInt(1, out.readableBytes() - 1);
+    frame.release();
+    return out;
+  }
+
   /** True for a Query that is {@code DISCARD ALL} alone (any case, blanks, one semicolon). */
   static boolean isDiscardAll(ByteBuf query) {
     int end = query.writerIndex() - 1; // the NUL

@@ -44,4 +44,6 @@ public record DatabaseSettings(
     @Nullable String authDbname,
     // appended with the config loader
     @Nullable Duration queryWaitTimeout,
-    LoadBalanceHosts loadBalanceHosts) {}
+    LoadBalanceHosts loadBalanceHosts,
+    // jbouncer's own; null = the [pgbouncer] section's
+    @Nullable SessionStatePolicy sessionState) {}

@@ -112,6 +112,7 @@ public record Settings(
     int peerId,
     Duration dnsMaxTtl,
     Duration dnsNxdomainTtl,
+    SessionStatePolicy sessionState,
     List<ConfigParam> params) {
 
   /** The entry for {@code name}, else the {@code *} fallback entry, else {@code null}. */

@@ -65,7 +65,8 @@ final class SettingsReader {
           "query_wait_timeout",
           "pool_mode",
           "load_balance_hosts",
-          "connect_query");
+          "connect_query",
+          "session_state");
 
   static final Set<String> USER_KEYS =
       Set.of(
@@ -245,6 +246,8 @@ final class SettingsReader {
         integer(Param.PEER_ID),
         duration(Param.DNS_MAX_TTL),
         duration(Param.DNS_NXDOMAIN_TTL),
+        byIniName(
+            SessionStatePolicy.values(), SessionStatePolicy::iniName, choice(Param.SESSION_STATE)),
         params());
   }
 
@@ -379,6 +382,8 @@ final class SettingsReader {
     ConfigValue balance =
         params.getOrDefault("load_balance_hosts", defaults.get("load_balance_hosts"));
     String poolMode = optionalChoice(params, "pool_mode", what, Param.POOL_MODE.choices());
+    String sessionState =
+        optionalChoice(params, "session_state", what, Param.SESSION_STATE.choices());
     return new DatabaseSettings(
         name,
         optionalText(params, "host", what),
@@ -405,7 +410,10 @@ final class SettingsReader {
             choice(
                 Objects.requireNonNull(balance),
                 what + ": load_balance_hosts",
-                choices(LoadBalanceHosts.values(), LoadBalanceHosts::iniName))));
+                choices(LoadBalanceHosts.values(), LoadBalanceHosts::iniName))),
+        sessionState == null
+            ? null
+            : byIniName(SessionStatePolicy.values(), SessionStatePolicy::iniName, sessionState));
   }
 
   private UserSettings user(String name, ConfigValue value) {

@@ -135,7 +135,8 @@ class IniConfigTest {
                 "SELECT u, p FROM f($1)",
                 "authdb",
                 Duration.ofSeconds(30),
-                LoadBalanceHosts.DISABLE));
+                LoadBalanceHosts.DISABLE,
+                null));
     assertThat(s.databases().get("foodb"))
         .isEqualTo(
             new DatabaseSettings(
@@ -158,7 +159,8 @@ class IniConfigTest {
                 null,
                 null,
                 null,
-                LoadBalanceHosts.ROUND_ROBIN));
+                LoadBalanceHosts.ROUND_ROBIN,
+                null));
     assertThat(s.databases().get("legacy").host()).isEqualTo("/var/run/postgresql");
     assertThat(s.databases().get("legacy").reservePoolSize()).isEqualTo(4);
 

@@ -123,8 +123,9 @@ class ReferenceConfTest {
   void everyPgbouncerKeyIsThereOnceInShowConfigOrder() {
     assertThat(PGBOUNCER_KEYS).hasSize(100);
     List<String> keys = Arrays.stream(Param.values()).map(Param::key).toList();
-    assertThat(keys.subList(0, keys.size() - 1)).containsExactlyElementsOf(PGBOUNCER_KEYS);
-    assertThat(keys.get(keys.size() - 1)).isEqualTo("worker_threads");
+    assertThat(keys.subList(0, keys.size() - 2)).containsExactlyElementsOf(PGBOUNCER_KEYS);
+    assertThat(keys.subList(keys.size() - 2, keys.size()))
+        .containsExactly("session_state", "worker_threads"); // jbouncer's own
   }
 
   @Test
@@ -234,7 +235,7 @@ class ReferenceConfTest {
   void showConfigRowsPrintValuesAsPgbouncerAndKnowWhatReloadChanges() {
     Map<String, ConfigParam> params =
         DEFAULTS.params().stream().collect(Collectors.toMap(ConfigParam::key, Function.identity()));
-    assertThat(DEFAULTS.params()).hasSize(101);
+    assertThat(DEFAULTS.params()).hasSize(102); // PgBouncer's 100 and jbouncer's 2
     assertThat(params.get("server_lifetime"))
         .isEqualTo(new ConfigParam("server_lifetime", "3600", "3600", true));
     assertThat(params.get("auth_type")).isEqualTo(new ConfigParam("auth_type", "md5", "md5", true));
@@ -247,6 +248,8 @@ class ReferenceConfTest {
     assertThat(params.get("auth_file")).isEqualTo(new ConfigParam("auth_file", "", "", true));
     assertThat(params.get("server_check_query").value()).isEqualTo("<empty>");
     assertThat(params.get("worker_threads").changeable()).isFalse();
+    assertThat(params.get("session_state"))
+        .isEqualTo(new ConfigParam("session_state", "pin", "pin", true));
   }
 
   @Test

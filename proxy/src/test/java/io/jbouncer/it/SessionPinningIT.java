@@ -1,6 +1,7 @@
 package io.jbouncer.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jbouncer.testing.TestPostgres;
 import java.nio.file.Path;
@@ -166,6 +167,59 @@ class SessionPinningIT {
         seen.addAll(PreparedStatementsIT.run(c, PreparedStatementsIT.query(sql)));
       }
       return seen;
+    }
+  }
+
+  @Test
+  void sessionStateErrorRefusesWithSqlstate0A000AndTheSessionGoesOn() throws Exception {
+    try (ProxyFixture proxy = ProxyFixture.start(dir, "session_state = error\n");
+        Connection c = connect(proxy);
+        Connection extended = proxy.connect("scram_user", "scram_pass", "app");
+        Statement st = c.createStatement();
+        Statement ext = extended.createStatement()) {
+      for (Statement s : List.of(st, ext)) {
+        assertThatThrownBy(() -> s.execute("LISTEN refused"))
+            .isInstanceOfSatisfying(
+                SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("0A000"))
+            .hasMessageContaining("LISTEN keeps state in the server's session");
+        assertThat(single(s, "select 'still here'")).isEqualTo("still here");
+      }
+      c.setAutoCommit(false);
+      assertThatThrownBy(() -> st.execute("create temp table t (x int)"))
+          .hasMessageContaining("CREATE TEMP");
+      assertThatThrownBy(() -> single(st, "select 1"))
+          .hasMessageContaining("current transaction is aborted"); // as any error in one
+      c.rollback();
+    }
+  }
+
+  @Test
+  void sessionStateAllowIsPgBouncersBehaviourAndADatabaseMayChooseItsOwn() throws Exception {
+    String databases =
+        ProxyFixture.defaultDatabases()
+            + "strict = host=127.0.0.1 port=${PGPORT} dbname=app session_state=error\n";
+    try (ProxyFixture proxy =
+            ProxyFixture.start(
+                dir,
+                databases,
+                "default_pool_size = 2\nsession_state = allow\n",
+                ProxyFixture.USERLIST);
+        Connection a = connect(proxy);
+        Connection other = connect(proxy);
+        Connection strict =
+            proxy.connect("scram_user", "scram_pass", "strict", "preferQueryMode", "simple");
+        Statement st = a.createStatement();
+        Statement otherSt = other.createStatement();
+        Statement strictSt = strict.createStatement()) {
+      st.execute("select pg_advisory_lock(4343)");
+      other.setAutoCommit(false);
+      single(otherSt, "select 1"); // takes the server the lock is on
+      // not pinned: the unlock runs on the other server, as it would through PgBouncer
+      assertThat(single(st, "select pg_advisory_unlock(4343)")).isEqualTo("f");
+      other.rollback();
+      assertThatThrownBy(() -> strictSt.execute("LISTEN x"))
+          .isInstanceOfSatisfying(
+              SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("0A000"));
     }
   }
 
