@@ -690,7 +690,13 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (reason != null) {
           switch (sessionStatePolicy()) {
             case PIN -> pin(linked, reason);
-            case ERROR -> frame = SessionFeatures.refusal(frame, reason);
+            case ERROR -> {
+              if (Frames.isWhole(frame)) {
+                frame = SessionFeatures.refusal(frame, reason);
+              } else {
+                pin(linked, reason); // the start of a query larger than pkt_buf: cannot rewrite
+              }
+            }
             case ALLOW -> {} // PgBouncer's way: the state stays with this server
           }
         }

@@ -30,6 +30,9 @@ final class DatabaseCommands {
     if (c != 'd' && c != 'c' && c != 'a') {
       return null; // neither DROP, CREATE nor ALTER
     }
+    if (!secondWordIsDatabase(query, at, end)) {
+      return null; // COMMIT, DELETE, CREATE TABLE...: no allocation
+    }
     String text = query.toString(at, end - at, StandardCharsets.UTF_8);
     Tokens t = new Tokens(text);
     String verb = t.keyword();
@@ -64,6 +67,25 @@ final class DatabaseCommands {
         return null;
       }
     }
+  }
+
+  private static boolean secondWordIsDatabase(ByteBuf b, int at, int end) {
+    while (at < end && Character.isLetter(b.getByte(at))) {
+      at++;
+    }
+    while (at < end && Character.isWhitespace(b.getByte(at))) {
+      at++;
+    }
+    String word = "database";
+    if (end - at < word.length()) {
+      return false;
+    }
+    for (int j = 0; j < word.length(); j++) {
+      if ((b.getByte(at + j) | 0x20) != word.charAt(j)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Just enough of SQL's lexical rules for these statements' heads. */

@@ -26,51 +26,65 @@ final class SessionFeatures {
     int end = query.writerIndex();
     int at = skipBlanks(query, sqlStart(query), end);
     int wordEnd = wordEnd(query, at, end);
-    String first = word(query, at, wordEnd);
-    switch (first) {
-      case "LISTEN":
-        return "LISTEN";
-      case "PREPARE":
-        return "PREPARE";
-      case "DECLARE":
-        return containsWord(query, wordEnd, end, "hold") ? "DECLARE ... WITH HOLD" : null;
-      case "CREATE":
-        return createsTemporary(query, wordEnd, end) ? "CREATE TEMP" : null;
-      case "SET":
-        return setReason(query, wordEnd, end);
-      case "BEGIN",
-      "START",
-      "COMMIT",
-      "END",
-      "ROLLBACK",
-      "ABORT",
-      "SAVEPOINT",
-      "RELEASE",
-      "INSERT",
-      "UPDATE",
-      "DELETE",
-      "DISCARD",
-      "DEALLOCATE",
-      "FETCH",
-      "MOVE",
-      "CLOSE",
-      "COPY",
-      "TRUNCATE",
-      "SHOW",
-      "RESET",
-      "UNLISTEN",
-      "NOTIFY",
-      "VACUUM",
-      "ANALYZE",
-      "EXPLAIN":
-        return null;
-      default:
-        // SELECT, WITH, VALUES, CALL, DO...: only function calls can reach session state here
-        if (contains(query, at, end, "advisory_lock")) { // not the _xact_ ones, by spelling
-          return "advisory lock";
-        }
-        return contains(query, at, end, "set_config") ? "set_config" : null;
+    // byte comparisons, no allocation: this runs for every statement
+    if (is(query, at, wordEnd, "LISTEN")) {
+      return "LISTEN";
     }
+    if (is(query, at, wordEnd, "PREPARE")) {
+      return "PREPARE";
+    }
+    if (is(query, at, wordEnd, "DECLARE")) {
+      return containsWord(query, wordEnd, end, "hold") ? "DECLARE ... WITH HOLD" : null;
+    }
+    if (is(query, at, wordEnd, "CREATE")) {
+      return createsTemporary(query, wordEnd, end) ? "CREATE TEMP" : null;
+    }
+    if (is(query, at, wordEnd, "SET")) {
+      return setReason(query, wordEnd, end);
+    }
+    // other statements reach session state only through function calls
+    return sessionFunction(query, at, end);
+  }
+
+  /**
+   * pg_advisory_lock and its variants (not the _xact_ ones, spelt differently) and set_config:
+   * looked for around each underscore, so an ordinary statement costs one scan for '_'.
+   */
+  private static @Nullable String sessionFunction(ByteBuf b, int from, int to) {
+    int i = from;
+    while (i < to && (i = b.indexOf(i, to, (byte) '_')) >= 0) {
+      if (endsWith(b, i, "advisory") && startsWith(b, i + 1, to, "lock")) {
+        return "advisory lock";
+      }
+      if (endsWith(b, i, "set") && startsWith(b, i + 1, to, "config")) {
+        return "set_config";
+      }
+      i++;
+    }
+    return null;
+  }
+
+  /** The word [from, to) is {@code upper} (upper-case ASCII), in any case. */
+  private static boolean is(ByteBuf b, int from, int to, String upper) {
+    return to - from == upper.length() && startsWith(b, from, to, upper);
+  }
+
+  private static boolean startsWith(ByteBuf b, int at, int to, String word) {
+    if (to - at < word.length()) {
+      return false;
+    }
+    for (int j = 0; j < word.length(); j++) {
+      if ((b.getByte(at + j) | 0x20) != (word.charAt(j) | 0x20)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The bytes just before {@code at} spell {@code word}, in any case. */
+  private static boolean endsWith(ByteBuf b, int at, String word) {
+    int from = at - word.length();
+    return from >= 0 && startsWith(b, from, at, word);
   }
 
   /**
@@ -124,12 +138,12 @@ final class SessionFeatures {
     }
     int at = skipBlanks(query, query.readerIndex() + Frames.HEADER_LENGTH, end);
     int wordEnd = wordEnd(query, at, end);
-    if (!word(query, at, wordEnd).equals("DISCARD")) {
+    if (!is(query, at, wordEnd, "DISCARD")) {
       return false;
     }
     at = skipBlanks(query, wordEnd, end);
     wordEnd = wordEnd(query, at, end);
-    if (!word(query, at, wordEnd).equals("ALL")) {
+    if (!is(query, at, wordEnd, "ALL")) {
       return false;
     }
     return skipBlanks(query, wordEnd, end) == end; // skipBlanks also steps over ';'
@@ -161,6 +175,8 @@ final class SessionFeatures {
     String second = word(query, at, wordEnd);
     switch (second) {
       case "LOCAL", "TRANSACTION", "CONSTRAINTS":
+        return null;
+      case "NAMES", "TIME": // SET NAMES is client_encoding, SET TIME ZONE is TimeZone: reported
         return null;
       case "ROLE":
         return "SET ROLE";
