@@ -109,67 +109,16 @@ class ClientToolsIT {
   @Test
   void pgbenchTpcbInTransactionModeHasNoFailuresAndRespectsPoolSize() throws Exception {
     assumeTrue(onPath("pgbench"), "pgbench is not installed");
-    Roles.ensure("bench_user", "bench_pass");
-    String userlist = "\"bench_user\" \"bench_pass\"\n";
-    try (ProxyFixture proxy =
-        ProxyFixture.start(
-            dir,
-            ProxyFixture.defaultDatabases(),
-            "default_pool_size = 4\nmax_client_conn = 100\n",
-            userlist)) {
-      Map<String, String> env = Map.of("PGPASSWORD", "bench_pass");
-      String port = String.valueOf(proxy.port());
-      Result init =
-          run(
-              env,
-              "pgbench",
-              "-i",
-              "-q",
-              "-s",
-              "1",
-              "-h",
-              "127.0.0.1",
-              "-p",
-              port,
-              "-U",
-              "bench_user",
-              "app");
-      assertThat(init.exitCode()).as(init.output()).isZero();
-
+    try (ProxyFixture proxy = pgbenchProxy(4)) {
+      pgbenchInit(proxy);
       AtomicBoolean running = new AtomicBoolean(true);
       AtomicInteger maxServers = new AtomicInteger();
       Thread watcher = new Thread(() -> watchServers("bench_user", running, maxServers));
       watcher.start();
-      Result bench =
-          run(
-              env,
-              "pgbench",
-              "-c",
-              "20",
-              "-j",
-              "2",
-              "-T",
-              "8",
-              "-h",
-              "127.0.0.1",
-              "-p",
-              port,
-              "-U",
-              "bench_user",
-              "app");
+      Result bench = pgbench(proxy, "-c", "20", "-j", "2", "-T", "8");
       running.set(false);
       watcher.join();
-      assertThat(bench.exitCode()).as(bench.output()).isZero();
-      Matcher processed =
-          Pattern.compile("number of transactions actually processed: (\\d+)")
-              .matcher(bench.output());
-      assertThat(processed.find()).as(bench.output()).isTrue();
-      assertThat(Long.parseLong(processed.group(1))).isPositive();
-      Matcher failed =
-          Pattern.compile("number of failed transactions: (\\d+)").matcher(bench.output());
-      if (failed.find()) { // pgbench 15+ prints it
-        assertThat(failed.group(1)).isEqualTo("0");
-      }
+      assertNoFailedTransactions(bench);
       assertThat(maxServers.get()).as("server connections during pgbench").isBetween(1, 4);
     }
   }
@@ -203,64 +152,49 @@ class ClientToolsIT {
   @Test
   void pgbenchPreparedProtocolThroughTransactionPoolingHasNoErrors() throws Exception {
     assumeTrue(onPath("pgbench"), "pgbench is not installed");
-    Roles.ensure("bench_user", "bench_pass");
-    try (ProxyFixture proxy =
-        ProxyFixture.start(
-            dir,
-            ProxyFixture.defaultDatabases(),
-            "default_pool_size = 3\nmax_client_conn = 100\n",
-            "\"bench_user\" \"bench_pass\"\n")) {
-      Map<String, String> env = Map.of("PGPASSWORD", "bench_pass");
-      String port = String.valueOf(proxy.port());
-      Result init =
-          run(
-              env,
-              "pgbench",
-              "-i",
-              "-q",
-              "-s",
-              "1",
-              "-h",
-              "127.0.0.1",
-              "-p",
-              port,
-              "-U",
-              "bench_user",
-              "app");
-      assertThat(init.exitCode()).as(init.output()).isZero();
+    try (ProxyFixture proxy = pgbenchProxy(3)) {
+      pgbenchInit(proxy);
       // 20 clients, each with its own P_0 prepared on whichever of 3 servers it gets
-      Result bench =
-          run(
-              env,
-              "pgbench",
-              "-M",
-              "prepared",
-              "-S",
-              "-c",
-              "20",
-              "-j",
-              "2",
-              "-T",
-              "4",
-              "-h",
-              "127.0.0.1",
-              "-p",
-              port,
-              "-U",
-              "bench_user",
-              "app");
-      assertThat(bench.exitCode()).as(bench.output()).isZero();
+      Result bench = pgbench(proxy, "-M", "prepared", "-S", "-c", "20", "-j", "2", "-T", "4");
       assertThat(bench.output()).doesNotContain("ERROR").doesNotContain("error");
-      Matcher processed =
-          Pattern.compile("number of transactions actually processed: (\\d+)")
-              .matcher(bench.output());
-      assertThat(processed.find()).as(bench.output()).isTrue();
-      assertThat(Long.parseLong(processed.group(1))).isPositive();
-      Matcher failed =
-          Pattern.compile("number of failed transactions: (\\d+)").matcher(bench.output());
-      if (failed.find()) {
-        assertThat(failed.group(1)).isEqualTo("0");
-      }
+      assertNoFailedTransactions(bench);
+    }
+  }
+
+  private ProxyFixture pgbenchProxy(int poolSize) throws Exception {
+    Roles.ensure("bench_user", "bench_pass");
+    return ProxyFixture.start(
+        dir,
+        ProxyFixture.defaultDatabases(),
+        "default_pool_size = " + poolSize + "\nmax_client_conn = 100\n",
+        "\"bench_user\" \"bench_pass\"\n");
+  }
+
+  private static void pgbenchInit(ProxyFixture proxy) throws Exception {
+    Result init = pgbench(proxy, "-i", "-q", "-s", "1");
+    assertThat(init.exitCode()).as(init.output()).isZero();
+  }
+
+  /** pgbench as bench_user on database app through the proxy, with {@code options}. */
+  private static Result pgbench(ProxyFixture proxy, String... options) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("pgbench"));
+    cmd.addAll(List.of(options));
+    cmd.addAll(
+        List.of("-h", "127.0.0.1", "-p", String.valueOf(proxy.port()), "-U", "bench_user", "app"));
+    return run(Map.of("PGPASSWORD", "bench_pass"), cmd.toArray(new String[0]));
+  }
+
+  private static void assertNoFailedTransactions(Result bench) {
+    assertThat(bench.exitCode()).as(bench.output()).isZero();
+    Matcher processed =
+        Pattern.compile("number of transactions actually processed: (\\d+)")
+            .matcher(bench.output());
+    assertThat(processed.find()).as(bench.output()).isTrue();
+    assertThat(Long.parseLong(processed.group(1))).isPositive();
+    Matcher failed =
+        Pattern.compile("number of failed transactions: (\\d+)").matcher(bench.output());
+    if (failed.find()) { // pgbench 15+ prints it
+      assertThat(failed.group(1)).isEqualTo("0");
     }
   }
 
