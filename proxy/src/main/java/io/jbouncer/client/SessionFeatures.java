@@ -7,16 +7,16 @@ import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Recognises, in a simple Query, the session-level features whose state outlives the transaction
- * and would be lost, or leak to another client, if the server went back to the pool: LISTEN,
- * session advisory locks, temporary tables, cursors WITH HOLD, SQL-level PREPARE, and SETs that
- * PostgreSQL does not report back (SET ROLE, SET SESSION AUTHORIZATION, set_config(..., false) and
- * parameters outside the tracked ones). The client is then pinned to its server until DISCARD ALL
- * or the end of its session.
+ * Recognises, in the text of a Query or a Parse, the session-level features whose state outlives
+ * the transaction and would be lost, or leak to another client, if the server went back to the
+ * pool: LISTEN, session advisory locks, temporary tables, cursors WITH HOLD, SQL-level PREPARE, and
+ * SETs that PostgreSQL does not report back (SET ROLE, SET SESSION AUTHORIZATION, set_config(...,
+ * false) and parameters outside the tracked ones). The client is then pinned to its server until
+ * DISCARD ALL or the end of its session.
  *
- * <p>Cheap on ordinary statements: the first keyword decides for most; only the others are scanned
- * for the two function names, with no allocation. It errs on the side of pinning: a pinned client
- * costs a server, an unpinned one a wrong answer.
+ * <p>Cheap on ordinary statements: the first keyword decides for most, and the others are scanned
+ * for the two function names around their underscores, with no allocation. It errs on the side of
+ * pinning: a pinned client costs a server, an unpinned one a wrong answer.
  */
 final class SessionFeatures {
   private SessionFeatures() {}

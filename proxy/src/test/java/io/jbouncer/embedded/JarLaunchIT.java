@@ -139,7 +139,14 @@ class JarLaunchIT {
           Thread.sleep(100);
         }
       }
-      assertThat(who).as("login with the password from the reloaded auth_file").isEqualTo("demo");
+      assertThat(who)
+          .as(
+              "login with the password from the reloaded auth_file; the demo said:%n%s%n%s",
+              Files.readString(out),
+              Files.exists(tmp.resolve("demo-err.txt"))
+                  ? Files.readString(tmp.resolve("demo-err.txt"))
+                  : "")
+          .isEqualTo("demo");
 
       demo.destroy(); // SIGTERM
       assertThat(demo.waitFor(30, TimeUnit.SECONDS)).as("demo stops on SIGTERM").isTrue();
