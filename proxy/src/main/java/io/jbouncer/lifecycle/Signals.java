@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * PgBouncer's signals, with its log lines: SIGHUP reloads; SIGTERM shuts down once every client has
@@ -52,7 +53,16 @@ public final class Signals {
 
   private static void handle(String name, Runnable action) {
     try {
-      Signal.handle(new Signal(name), signal -> action.run());
+      SignalHandler before = Signal.handle(new Signal(name), signal -> action.run());
+      if (before == SignalHandler.SIG_IGN) {
+        // HotSpot keeps SIGHUP, SIGTERM and SIGINT ignored when they were ignored at start (as
+        // nohup does with SIGHUP): the handler above will never run
+        log.warn(
+            "SIG{} was ignored when jbouncer started (nohup?) and stays ignored: use the admin"
+                + " console instead{}",
+            name,
+            name.equals("HUP") ? " (RELOAD)" : "");
+      }
     } catch (IllegalArgumentException e) {
       log.warn("cannot handle SIG{}: {}", name, e.getMessage());
     }

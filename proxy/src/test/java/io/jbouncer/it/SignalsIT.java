@@ -39,6 +39,7 @@ class SignalsIT {
   @TempDir Path dir;
   private final List<Process> started = new ArrayList<>();
   private final Map<String, String> environment = new HashMap<>();
+  private List<String> wrapper = List.of(); // a command the launcher runs under, e.g. nohup
   private int port;
 
   @AfterEach
@@ -91,7 +92,7 @@ class SignalsIT {
   }
 
   private Process launch(String... args) throws IOException {
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(wrapper);
     command.add(LAUNCHER.toString());
     command.addAll(List.of(args));
     ProcessBuilder builder =
@@ -225,6 +226,16 @@ class SignalsIT {
           .isEqualTo("yes");
     }
     assertThat(log()).doesNotContain("SIGUSR2").doesNotContain("thread-suspend signal");
+  }
+
+  @Test
+  void underNohupTheLauncherStillGetsSighupToJbouncer() throws Exception {
+    // nohup starts the launcher with SIGHUP ignored, which HotSpot would keep ignored
+    wrapper = List.of("nohup");
+    Process p = running(config(""));
+    signal(p, "HUP");
+    Await.until("SIGHUP reloaded", () -> log().contains("got SIGHUP, re-reading config"));
+    assertThat(log()).doesNotContain("stays ignored");
   }
 
   @Test
