@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jbouncer.testing.TestPostgres;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -221,6 +222,47 @@ class SessionPinningIT {
           .isInstanceOfSatisfying(
               SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("0A000"));
     }
+  }
+
+  @Test
+  void searchPathsRolledBackSetsAndHoldCursorsAsOnPostgres() throws Exception {
+    try (ProxyFixture proxy = proxy(2)) {
+      List<String> expected = sessionStateScript(TestPostgres.get().port());
+      assertThat(expected)
+          .contains("DataRow [pg_catalog]", "DataRow [public]", "DataRow [0]", "DataRow [2]");
+      assertThat(sessionStateScript(proxy.port())).isEqualTo(expected);
+    }
+  }
+
+  /** Two clients keep different session state while taking turns; one rolls a SET back. */
+  private static List<String> sessionStateScript(int port) throws Exception {
+    try (RawClient a = RawClient.loggedIn(port, TestPostgres.MD5_USER, TestPostgres.MD5_PASSWORD);
+        RawClient b = RawClient.loggedIn(port, TestPostgres.MD5_USER, TestPostgres.MD5_PASSWORD)) {
+      List<String> seen = new ArrayList<>();
+      seen.addAll(q(a, "set search_path = pg_catalog"));
+      seen.addAll(q(b, "set search_path = public"));
+      seen.addAll(q(b, "begin"));
+      seen.addAll(q(a, "show search_path"));
+      seen.addAll(q(b, "show search_path"));
+      seen.addAll(q(b, "commit"));
+      seen.addAll(q(a, "begin"));
+      seen.addAll(q(a, "set lock_timeout = '15s'"));
+      seen.addAll(q(a, "rollback"));
+      seen.addAll(q(a, "show lock_timeout")); // back to 0: the SET was rolled back
+      seen.addAll(q(b, "begin"));
+      seen.addAll(q(b, "declare c cursor with hold for select generate_series(1, 3)"));
+      seen.addAll(q(b, "commit"));
+      seen.addAll(q(a, "begin")); // a holds a server in a transaction meanwhile
+      seen.addAll(q(b, "fetch 2 from c"));
+      seen.addAll(q(b, "fetch 1 from c"));
+      seen.addAll(q(b, "close c"));
+      seen.addAll(q(a, "commit"));
+      return seen;
+    }
+  }
+
+  private static List<String> q(RawClient c, String sql) throws IOException {
+    return PreparedStatementsIT.run(c, PreparedStatementsIT.query(sql));
   }
 
   @Test
