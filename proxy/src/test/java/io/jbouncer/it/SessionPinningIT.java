@@ -266,6 +266,36 @@ class SessionPinningIT {
   }
 
   @Test
+  void showPinnedListsThePinnedClientWithItsReason() throws Exception {
+    try (ProxyFixture proxy =
+            ProxyFixture.start(
+                dir,
+                ProxyFixture.defaultDatabases(),
+                "default_pool_size = 2\nadmin_users = admin\n",
+                ProxyFixture.USERLIST + "\"admin\" \"admin_pass\"\n");
+        Connection a = connect(proxy);
+        Statement st = a.createStatement();
+        Connection console =
+            proxy.connect("admin", "admin_pass", "pgbouncer", "preferQueryMode", "simple");
+        Statement admin = console.createStatement()) {
+      st.execute("LISTEN shown");
+      var rows = AdminConsoleIT.show(admin, "PINNED");
+      assertThat(rows)
+          .filteredOn(r -> "C".equals(r.get("type")))
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r).containsEntry("database", "app").containsEntry("reason", "LISTEN");
+                assertThat(Long.parseLong(r.get("link"))).isPositive();
+              });
+      assertThat(rows)
+          .filteredOn(r -> "D".equals(r.get("type")) && "app".equals(r.get("database")))
+          .singleElement()
+          .satisfies(r -> assertThat(r).containsEntry("pinned_total", "1"));
+    }
+  }
+
+  @Test
   void discardAllEndsThePinning() throws Exception {
     try (ProxyFixture proxy = proxy(1);
         Connection a = connect(proxy);
