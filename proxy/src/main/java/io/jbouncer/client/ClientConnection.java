@@ -26,6 +26,7 @@ import io.jbouncer.protocol.backend.NegotiateProtocolVersion;
 import io.jbouncer.protocol.backend.NoticeResponse;
 import io.jbouncer.protocol.backend.ParameterStatus;
 import io.jbouncer.protocol.backend.ReadyForQuery;
+import io.jbouncer.protocol.frontend.Query;
 import io.jbouncer.server.ServerConnection;
 import io.jbouncer.server.ServerState;
 import io.netty.buffer.ByteBuf;
@@ -90,6 +91,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private final ClientStatements statements = new ClientStatements();
   // transaction/statement mode: why this client keeps its server between transactions, if it does
   private @Nullable String pinnedFor;
+  // defer_begin: the BEGIN this client was told succeeded, to send ahead of its next statement
+  private @Nullable String deferredBegin;
 
   /** Tracked parameters this client wants on every server (startup values, then its own SETs). */
   private final Map<String, String> wantedParameters = new LinkedHashMap<>();
@@ -630,9 +633,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         && pinnedFor == null
         && pool.poolMode() != PoolMode.SESSION
         && Frames.isWhole(frame)
-        && SessionFeatures.isDiscardAll(frame)) {
+        && answeredLocally(frame)) {
       frame.release();
-      discardAllLocally();
       return;
     }
     if (linked == null || !pending.isEmpty()) {
@@ -643,6 +645,46 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     forward(linked, frame);
+  }
+
+  /**
+   * A Query of a client without a server that jbouncer answers as PostgreSQL would, without one:
+   * DISCARD ALL, and with defer_begin a bare BEGIN and the COMMIT or ROLLBACK right after it.
+   */
+  private boolean answeredLocally(ByteBuf query) {
+    if (deferredBegin != null) {
+      String tag = SessionFeatures.transactionEndTag(query);
+      if (tag == null) {
+        return false; // goes to a server, after the BEGIN
+      }
+      deferredBegin = null; // an empty transaction: nothing to commit or roll back
+      reply(tag, 'I');
+      return true;
+    }
+    if (SessionFeatures.isDiscardAll(query)) {
+      discardAllLocally();
+      return true;
+    }
+    String begin =
+        settings.deferBegin() && pool.poolMode() == PoolMode.TRANSACTION
+            ? SessionFeatures.deferrableBeginTag(query)
+            : null;
+    if (begin != null) {
+      deferredBegin = Query.decode(query).sql();
+      reply(begin, 'T');
+      return true;
+    }
+    return false;
+  }
+
+  /** CommandComplete and ReadyForQuery, as PostgreSQL answers a command without rows. */
+  private void reply(String tag, char status) {
+    Channel ch = channel();
+    ch.write(new CommandComplete(tag).encodeTo(ch.alloc().ioBuffer()));
+    ch.writeAndFlush(
+        (status == 'T' ? ReadyForQuery.IN_TRANSACTION_FRAME : ReadyForQuery.IDLE_FRAME)
+            .duplicate());
+    queryFinished(status);
   }
 
   /**
@@ -788,6 +830,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     String sync = TrackedParameters.syncStatement(wantedParameters, assigned.parameters());
     if (!sync.isEmpty()) {
       assigned.sendHidden(sync);
+    }
+    if (deferredBegin != null) {
+      assigned.sendHidden(deferredBegin); // in the same write as the statement after it
+      deferredBegin = null;
     }
     while (!pending.isEmpty() && server == assigned) {
       forward(assigned, pending.poll());

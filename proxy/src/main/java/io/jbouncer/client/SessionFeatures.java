@@ -130,6 +130,73 @@ final class SessionFeatures {
     return out;
   }
 
+  /**
+   * The CommandComplete tag of a Query that only opens a transaction in a way that cannot fail on a
+   * primary or a standby, else null: BEGIN [WORK | TRANSACTION] or START TRANSACTION, with at most
+   * ISOLATION LEVEL READ COMMITTED or REPEATABLE READ (psycopg2 sends these; SERIALIZABLE and READ
+   * WRITE can fail on a standby, so they are not answered early).
+   */
+  static @Nullable String deferrableBeginTag(ByteBuf query) {
+    int end = query.writerIndex() - 1; // the NUL
+    int[] at = {skipBlanks(query, query.readerIndex() + Frames.HEADER_LENGTH, end)};
+    String tag;
+    if (next(query, at, end, "BEGIN")) {
+      tag = "BEGIN";
+      if (!next(query, at, end, "WORK")) {
+        next(query, at, end, "TRANSACTION");
+      }
+    } else if (next(query, at, end, "START") && next(query, at, end, "TRANSACTION")) {
+      tag = "START TRANSACTION";
+    } else {
+      return null;
+    }
+    if (next(query, at, end, "ISOLATION")) {
+      if (!next(query, at, end, "LEVEL")) {
+        return null;
+      }
+      boolean level =
+          next(query, at, end, "READ")
+              ? next(query, at, end, "COMMITTED")
+              : next(query, at, end, "REPEATABLE") && next(query, at, end, "READ");
+      if (!level) {
+        return null;
+      }
+    }
+    return skipBlanks(query, at[0], end) == end ? tag : null;
+  }
+
+  /**
+   * The CommandComplete tag of a Query that is a bare COMMIT, END, ROLLBACK or ABORT ("COMMIT" or
+   * "ROLLBACK", as PostgreSQL tags them), else null.
+   */
+  static @Nullable String transactionEndTag(ByteBuf query) {
+    int end = query.writerIndex() - 1;
+    int[] at = {skipBlanks(query, query.readerIndex() + Frames.HEADER_LENGTH, end)};
+    String tag;
+    if (next(query, at, end, "COMMIT") || next(query, at, end, "END")) {
+      tag = "COMMIT";
+    } else if (next(query, at, end, "ROLLBACK") || next(query, at, end, "ABORT")) {
+      tag = "ROLLBACK";
+    } else {
+      return null;
+    }
+    if (!next(query, at, end, "WORK")) {
+      next(query, at, end, "TRANSACTION");
+    }
+    return skipBlanks(query, at[0], end) == end ? tag : null;
+  }
+
+  /** If the next word is {@code upper}, steps over it (and the blanks after) and says so. */
+  private static boolean next(ByteBuf b, int[] at, int end, String upper) {
+    int from = skipBlanks(b, at[0], end);
+    int wordEnd = wordEnd(b, from, end);
+    if (!is(b, from, wordEnd, upper)) {
+      return false;
+    }
+    at[0] = wordEnd;
+    return true;
+  }
+
   /** True for a Query that is {@code DISCARD ALL} alone (any case, blanks, one semicolon). */
   static boolean isDiscardAll(ByteBuf query) {
     int end = query.writerIndex() - 1; // the NUL

@@ -116,6 +116,7 @@ enum Param {
   USER(Type.STRING),
   VERBOSE(Type.INT),
   // jbouncer's own
+  DEFER_BEGIN(Type.BOOL),
   SESSION_STATE(choices(SessionStatePolicy.values(), SessionStatePolicy::iniName)),
   WORKER_THREADS(Type.INT);
 

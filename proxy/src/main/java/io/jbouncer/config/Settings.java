@@ -113,6 +113,7 @@ public record Settings(
     Duration dnsMaxTtl,
     Duration dnsNxdomainTtl,
     SessionStatePolicy sessionState,
+    boolean deferBegin,
     List<ConfigParam> params) {
 
   /** The entry for {@code name}, else the {@code *} fallback entry, else {@code null}. */

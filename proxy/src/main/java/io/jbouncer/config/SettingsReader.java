@@ -248,6 +248,7 @@ final class SettingsReader {
         duration(Param.DNS_NXDOMAIN_TTL),
         byIniName(
             SessionStatePolicy.values(), SessionStatePolicy::iniName, choice(Param.SESSION_STATE)),
+        bool(Param.DEFER_BEGIN),
         params());
   }
 

@@ -77,6 +77,52 @@ class SessionFeaturesTest {
     }
   }
 
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(
+      delimiter = '|',
+      nullValues = "none",
+      value = {
+        "BEGIN | BEGIN",
+        "begin; | BEGIN",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ | BEGIN",
+        "START TRANSACTION ISOLATION LEVEL READ COMMITTED | START TRANSACTION",
+        "BEGIN WORK | BEGIN",
+        "BEGIN ISOLATION LEVEL SERIALIZABLE | none",
+        "BEGIN READ WRITE | none",
+        "BEGIN; SELECT 1 | none",
+        "BEGINNING | none",
+      })
+  void deferrableBegins(String sql, String tag) {
+    ByteBuf query = query(sql);
+    try {
+      assertThat(SessionFeatures.deferrableBeginTag(query)).isEqualTo(tag);
+    } finally {
+      query.release();
+    }
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(
+      delimiter = '|',
+      nullValues = "none",
+      value = {
+        "COMMIT | COMMIT",
+        "end; | COMMIT",
+        "ROLLBACK | ROLLBACK",
+        "abort work | ROLLBACK",
+        "COMMIT AND CHAIN | none",
+        "ROLLBACK TO SAVEPOINT a | none",
+        "COMMIT PREPARED x | none",
+      })
+  void transactionEnds(String sql, String tag) {
+    ByteBuf query = query(sql);
+    try {
+      assertThat(SessionFeatures.transactionEndTag(query)).isEqualTo(tag);
+    } finally {
+      query.release();
+    }
+  }
+
   private static ByteBuf query(String sql) {
     byte[] text = sql.getBytes(StandardCharsets.UTF_8);
     ByteBuf frame = Unpooled.buffer();

@@ -123,9 +123,9 @@ class ReferenceConfTest {
   void everyPgbouncerKeyIsThereOnceInShowConfigOrder() {
     assertThat(PGBOUNCER_KEYS).hasSize(100);
     List<String> keys = Arrays.stream(Param.values()).map(Param::key).toList();
-    assertThat(keys.subList(0, keys.size() - 2)).containsExactlyElementsOf(PGBOUNCER_KEYS);
-    assertThat(keys.subList(keys.size() - 2, keys.size()))
-        .containsExactly("session_state", "worker_threads"); // jbouncer's own
+    assertThat(keys.subList(0, keys.size() - 3)).containsExactlyElementsOf(PGBOUNCER_KEYS);
+    assertThat(keys.subList(keys.size() - 3, keys.size()))
+        .containsExactly("defer_begin", "session_state", "worker_threads"); // jbouncer's own
   }
 
   @Test
@@ -235,7 +235,7 @@ class ReferenceConfTest {
   void showConfigRowsPrintValuesAsPgbouncerAndKnowWhatReloadChanges() {
     Map<String, ConfigParam> params =
         DEFAULTS.params().stream().collect(Collectors.toMap(ConfigParam::key, Function.identity()));
-    assertThat(DEFAULTS.params()).hasSize(102); // PgBouncer's 100 and jbouncer's 2
+    assertThat(DEFAULTS.params()).hasSize(103); // PgBouncer's 100 and jbouncer's 3
     assertThat(params.get("server_lifetime"))
         .isEqualTo(new ConfigParam("server_lifetime", "3600", "3600", true));
     assertThat(params.get("auth_type")).isEqualTo(new ConfigParam("auth_type", "md5", "md5", true));

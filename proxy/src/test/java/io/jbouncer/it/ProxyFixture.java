@@ -96,6 +96,8 @@ final class ProxyFixture implements AutoCloseable {
         worker_threads = 2
         log_connections = 0
         log_disconnections = 0
+        ; the scripts answer each BEGIN as it comes; deferred BEGINs are tested on PostgreSQL
+        defer_begin = 0
         %s
         """
             .formatted(host, backendPort, extraPgbouncer);

@@ -296,6 +296,51 @@ class SessionPinningIT {
   }
 
   @Test
+  void aBeginAnsweredEarlyBehavesAsPostgresBegin() throws Exception {
+    try (ProxyFixture proxy = proxy(1)) {
+      List<String> expected = begins(TestPostgres.get().port());
+      assertThat(expected).contains("DataRow [repeatable read]", "CommandComplete BEGIN");
+      assertThat(begins(proxy.port())).isEqualTo(expected);
+    }
+  }
+
+  /** psycopg2's transactions: BEGIN in its own Query, then the work or a bare COMMIT/ROLLBACK. */
+  private static List<String> begins(int port) throws Exception {
+    try (RawClient c = RawClient.loggedIn(port, TestPostgres.MD5_USER, TestPostgres.MD5_PASSWORD)) {
+      List<String> seen = new ArrayList<>();
+      for (String sql :
+          new String[] {
+            "begin isolation level repeatable read",
+            "select current_setting('transaction_isolation')",
+            "commit",
+            "BEGIN",
+            "ROLLBACK", // nothing ran: answered without a server
+            "begin",
+            "commit",
+            "start transaction isolation level read committed",
+            "select current_setting('transaction_isolation')",
+            "end",
+            "begin",
+            "discard all", // cannot run inside a transaction block, as on PostgreSQL
+            "rollback",
+            "begin isolation level serializable", // can fail on a standby: not answered early
+            "select current_setting('transaction_isolation')",
+            "commit"
+          }) {
+        seen.addAll(q(c, sql));
+      }
+      // BEGIN and a statement in one write
+      seen.addAll(
+          PreparedStatementsIT.run(
+              c,
+              PreparedStatementsIT.query("begin"),
+              PreparedStatementsIT.query("select 41 + 1"),
+              PreparedStatementsIT.query("commit")));
+      return seen;
+    }
+  }
+
+  @Test
   void discardAllEndsThePinning() throws Exception {
     try (ProxyFixture proxy = proxy(1);
         Connection a = connect(proxy);
