@@ -138,7 +138,12 @@ final class SessionFeatures {
    */
   static @Nullable String deferrableBeginTag(ByteBuf query) {
     int end = query.writerIndex() - 1; // the NUL
-    int[] at = {skipBlanks(query, query.readerIndex() + Frames.HEADER_LENGTH, end)};
+    int start = skipBlanks(query, query.readerIndex() + Frames.HEADER_LENGTH, end);
+    int firstEnd = wordEnd(query, start, end);
+    if (!is(query, start, firstEnd, "BEGIN") && !is(query, start, firstEnd, "START")) {
+      return null; // every other statement that starts a transaction: no allocation
+    }
+    int[] at = {start};
     String tag;
     if (next(query, at, end, "BEGIN")) {
       tag = "BEGIN";

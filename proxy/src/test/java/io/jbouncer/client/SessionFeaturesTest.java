@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -48,12 +49,8 @@ class SessionFeaturesTest {
         "'' | none",
       })
   void pinReasons(String sql, String reason) {
-    ByteBuf query = query(sql.equals("''") ? "" : sql.replace("\\n", "\n"));
-    try {
-      assertThat(SessionFeatures.pinReason(query)).isEqualTo(reason);
-    } finally {
-      query.release();
-    }
+    assertThat(read(sql.equals("''") ? "" : sql.replace("\\n", "\n"), SessionFeatures::pinReason))
+        .isEqualTo(reason);
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
@@ -69,12 +66,7 @@ class SessionFeaturesTest {
         "SELECT 'DISCARD ALL' | false",
       })
   void discardAllAlone(String sql, boolean alone) {
-    ByteBuf query = query(sql);
-    try {
-      assertThat(SessionFeatures.isDiscardAll(query)).isEqualTo(alone);
-    } finally {
-      query.release();
-    }
+    assertThat(read(sql, SessionFeatures::isDiscardAll)).isEqualTo(alone);
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
@@ -93,12 +85,7 @@ class SessionFeaturesTest {
         "BEGINNING | none",
       })
   void deferrableBegins(String sql, String tag) {
-    ByteBuf query = query(sql);
-    try {
-      assertThat(SessionFeatures.deferrableBeginTag(query)).isEqualTo(tag);
-    } finally {
-      query.release();
-    }
+    assertThat(read(sql, SessionFeatures::deferrableBeginTag)).isEqualTo(tag);
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
@@ -115,9 +102,14 @@ class SessionFeaturesTest {
         "COMMIT PREPARED x | none",
       })
   void transactionEnds(String sql, String tag) {
+    assertThat(read(sql, SessionFeatures::transactionEndTag)).isEqualTo(tag);
+  }
+
+  /** What {@code reader} finds in a Query of {@code sql}; the frame is released after. */
+  private static <T> T read(String sql, Function<ByteBuf, T> reader) {
     ByteBuf query = query(sql);
     try {
-      assertThat(SessionFeatures.transactionEndTag(query)).isEqualTo(tag);
+      return reader.apply(query);
     } finally {
       query.release();
     }
