@@ -91,6 +91,13 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private final ClientStatements statements = new ClientStatements();
   // transaction/statement mode: why this client keeps its server between transactions, if it does
   private @Nullable String pinnedFor;
+  // transaction/statement mode: ask the server what of the session lives on it (SessionCheck)
+  // before it goes back, because a statement may have changed settings, or ended what pins
+  private boolean settingsMayHaveChanged;
+  private boolean pinMayHaveEnded;
+  private @Nullable SessionCheck sessionCheck; // its answer, while it is on its way
+  // the settings of its own that this client's session has (see SessionCheck): immutable
+  private Map<String, String> sessionSettings = Map.of();
   // defer_begin: the BEGIN this client was told succeeded, to send ahead of its next statement
   private @Nullable String deferredBegin;
 
@@ -345,7 +352,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
             unsupportedOptions.add(key);
             continue;
           }
-          String tracked = TrackedParameters.canonical(key);
+          String tracked = TrackedParameters.canonical(key, settings.trackExtraParameters());
           if (tracked != null) {
             startupParameters.put(tracked, value);
           } else if (!settings.ignoreStartupParameters().contains(key)) {
@@ -443,7 +450,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       return true;
     }
     for (Map.Entry<String, String> option : StartupOptions.parse(options).entrySet()) {
-      String tracked = TrackedParameters.canonical(option.getKey());
+      String tracked =
+          TrackedParameters.canonical(option.getKey(), settings.trackExtraParameters());
       if (tracked == null) {
         fatal(
             SqlState.PROTOCOL_VIOLATION,
@@ -524,7 +532,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     Channel ch = channel();
     for (Map.Entry<String, String> e : serverParameters.entrySet()) {
-      if (TrackedParameters.canonical(e.getKey()) != null) {
+      if (TrackedParameters.canonical(e.getKey(), settings.trackExtraParameters()) != null) {
         wantedParameters.put(e.getKey(), e.getValue());
       }
     }
@@ -696,6 +704,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
    */
   private void discardAllLocally() {
     statements.clear();
+    sessionSettings = Map.of();
     Channel ch = channel();
     ch.write(new CommandComplete("DISCARD ALL").encodeTo(ch.alloc().ioBuffer()));
     for (Map.Entry<String, String> e : sessionDefaults.entrySet()) {
@@ -725,22 +734,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (toFree != null) {
           pooler.closeIdleServersOf(toFree, "a statement of " + prefix());
         }
-        String reason =
-            pinnedFor == null && pool.poolMode() != PoolMode.SESSION
-                ? SessionFeatures.pinReason(frame)
-                : null;
-        if (reason != null) {
-          switch (sessionStatePolicy()) {
-            case PIN -> pin(linked, reason);
-            case ERROR -> {
-              if (Frames.isWhole(frame)) {
-                frame = SessionFeatures.refusal(frame, reason);
-              } else {
-                pin(linked, reason); // the start of a query larger than pkt_buf: cannot rewrite
-              }
-            }
-            case ALLOW -> {} // PgBouncer's way: the state stays with this server
-          }
+        if (pool.poolMode() != PoolMode.SESSION) {
+          frame = followSessionState(linked, frame);
         }
       }
       if ((type == 'P' || type == 'B' || type == 'D' || type == 'C') && tracksStatements()) {
@@ -764,11 +759,42 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Keeps the server for this client until DISCARD ALL or the end of its session: the state {@code
+   * Transaction and statement mode: notes what a Query or Parse does to the session the server
+   * keeps (see {@link SessionFeatures}), and pins or refuses as session_state says. Returns the
+   * frame to forward, which it owns.
+   */
+  private ByteBuf followSessionState(ServerConnection linked, ByteBuf frame) {
+    String reason = SessionFeatures.pinReason(frame);
+    if (reason == SessionFeatures.SETTINGS) {
+      settingsMayHaveChanged = true;
+    } else if (reason != null && pinnedFor != null) {
+      pinMayHaveEnded = true; // pinned already: the check will tell all that pins it
+    } else if (reason != null) {
+      switch (sessionStatePolicy()) {
+        case PIN -> pin(linked, reason);
+        case ERROR -> {
+          if (Frames.isWhole(frame)) {
+            return SessionFeatures.refusal(frame, reason);
+          }
+          pin(linked, reason); // the start of a query larger than pkt_buf: cannot rewrite
+        }
+        case ALLOW -> {} // PgBouncer's way: the state stays with this server
+      }
+    }
+    if (pinnedFor != null && SessionFeatures.mayEndPin(frame)) {
+      pinMayHaveEnded = true;
+    }
+    return frame;
+  }
+
+  /**
+   * Keeps the server for this client until nothing of its session is left on it: the state {@code
    * reason} names lives in that server's session, which another client must neither lose nor get.
+   * At the end of this transaction the server is asked, as a LISTEN rolled back pins nothing.
    */
   private void pin(ServerConnection linked, String reason) {
     pinnedFor = reason;
+    pinMayHaveEnded = true;
     stats.pins++;
     log.info("{} pinned to {}: {}", prefix(), linked.prefix(), reason);
   }
@@ -827,9 +853,12 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     state = ClientState.ACTIVE;
     read(assigned.channel(), channel().isWritable());
-    String sync = TrackedParameters.syncStatement(wantedParameters, assigned.parameters());
+    String sync =
+        TrackedParameters.syncStatement(wantedParameters, assigned.parameters())
+            + SessionCheck.syncStatement(sessionSettings, assigned.sessionSettings());
     if (!sync.isEmpty()) {
       assigned.sendHidden(sync);
+      assigned.sessionSettings(sessionSettings);
     }
     if (deferredBegin != null) {
       assigned.sendHidden(deferredBegin); // in the same write as the statement after it
@@ -907,7 +936,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       case 'S' -> {
         ParameterStatus status = ParameterStatus.decode(frame);
         from.parameterChanged(status.name(), status.value());
-        if (TrackedParameters.canonical(status.name()) != null) {
+        if (TrackedParameters.canonical(status.name(), settings.trackExtraParameters()) != null) {
           wantedParameters.put(status.name(), status.value());
         }
         write(frame);
@@ -1044,11 +1073,26 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void onHiddenReply(ServerConnection from, ByteBuf frame, char type) {
+    SessionCheck check = sessionCheck;
     try {
       switch (type) {
-        case 'Z' -> from.hiddenReplyDone();
+        case 'Z' -> {
+          from.hiddenReplyDone();
+          if (check != null) {
+            sessionCheckDone(from, check);
+          }
+        }
         case 'S' -> from.rememberParameter(frame);
+        case 'D' -> {
+          if (check != null) {
+            check.row(frame);
+          }
+        }
         case 'E' -> {
+          if (check != null) {
+            check.failed();
+            return;
+          }
           String message = ErrorResponse.decode(frame).message();
           server = null;
           from.unlink();
@@ -1075,7 +1119,56 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
           SqlState.PROTOCOL_VIOLATION, "transaction blocks not allowed in statement pooling mode");
       return;
     }
-    if (from.isClean() && pinnedFor == null) {
+    if (!from.isClean()) {
+      return;
+    }
+    if (settingsMayHaveChanged || (pinMayHaveEnded && pinnedFor != null)) {
+      settingsMayHaveChanged = false;
+      pinMayHaveEnded = false;
+      sessionCheck = new SessionCheck();
+      from.sendHidden(SessionCheck.QUERY); // the client has its ReadyForQuery already
+      from.channel().flush();
+      return;
+    }
+    if (pinnedFor == null) {
+      server = null;
+      releaseServer(from, settings.serverResetQueryAlways());
+    }
+  }
+
+  /**
+   * The server told what of this client's session it holds: settings to replay wherever the client
+   * goes, and whatever still pins it. Then the server goes back, unless something pins it or the
+   * client sent more meanwhile (its ReadyForQuery will come back here).
+   */
+  private void sessionCheckDone(ServerConnection from, SessionCheck check) {
+    sessionCheck = null;
+    if (check.hasFailed()) { // a statement_timeout of the client's, say: keep what may be there
+      if (pinnedFor == null) {
+        pin(from, "session check failed");
+      }
+      return;
+    }
+    Map<String, String> reported = from.parameters();
+    sessionSettings =
+        check.settings(
+            name ->
+                TrackedParameters.canonical(name, settings.trackExtraParameters()) != null
+                    && reported.keySet().stream().anyMatch(name::equalsIgnoreCase));
+    from.sessionSettings(sessionSettings);
+    String reason = check.pinReason();
+    if (reason == null && pinnedFor != null) {
+      log.info("{} unpinned from {}", prefix(), from.prefix());
+      pinnedFor = null;
+    } else if (reason != null
+        && pinnedFor == null
+        && sessionStatePolicy() != SessionStatePolicy.ALLOW) {
+      pin(from, reason); // state no statement showed: set_config('role', ...), a function's LISTEN
+      pinMayHaveEnded = false;
+    } else if (reason != null && pinnedFor != null) {
+      pinnedFor = reason; // what pins it now, for SHOW PINNED
+    }
+    if (server == from && pinnedFor == null && from.isClean()) {
       server = null;
       releaseServer(from, settings.serverResetQueryAlways());
     }

@@ -9,19 +9,28 @@ import org.jspecify.annotations.Nullable;
 /**
  * Recognises, in the text of a Query or a Parse, the session-level features whose state outlives
  * the transaction and would be lost, or leak to another client, if the server went back to the
- * pool: LISTEN, session advisory locks, temporary tables, cursors WITH HOLD, SQL-level PREPARE, and
- * SETs that PostgreSQL does not report back (SET ROLE, SET SESSION AUTHORIZATION, set_config(...,
- * false) and parameters outside the tracked ones). The client is then pinned to its server until
- * DISCARD ALL or the end of its session.
+ * pool: LISTEN, session advisory locks, temporary tables, cursors WITH HOLD, SQL-level PREPARE, SET
+ * ROLE and SET SESSION AUTHORIZATION pin the client to its server; SETs of parameters PostgreSQL
+ * does not report, RESET, set_config and DISCARD change settings that {@link SessionCheck} reads
+ * back and replays. A pinned client is unpinned when the check finds its state gone.
  *
  * <p>Cheap on ordinary statements: the first keyword decides for most, and the others are scanned
- * for the two function names around their underscores, with no allocation. It errs on the side of
+ * for the function names around their underscores, with no allocation. It errs on the side of
  * pinning: a pinned client costs a server, an unpinned one a wrong answer.
  */
 final class SessionFeatures {
+  /**
+   * What {@link #pinReason} returns for a statement that changes session settings: not a pin; the
+   * settings are read back at the end of the transaction and follow the client.
+   */
+  static final String SETTINGS = "session settings";
+
   private SessionFeatures() {}
 
-  /** Why a Query or Parse frame pins its client, or null when it does not. */
+  /**
+   * Why a Query or Parse frame pins its client; {@link #SETTINGS} (compare by identity) when it
+   * changes session settings; null when it does neither.
+   */
   static @Nullable String pinReason(ByteBuf query) {
     int end = query.writerIndex();
     int at = skipBlanks(query, sqlStart(query), end);
@@ -42,9 +51,38 @@ final class SessionFeatures {
     if (is(query, at, wordEnd, "SET")) {
       return setReason(query, wordEnd, end);
     }
+    if (is(query, at, wordEnd, "RESET") || is(query, at, wordEnd, "DISCARD")) {
+      return SETTINGS; // RESET ROLE and DISCARD ALL also end pins: the check will see
+    }
     // other statements reach session state only through function calls
     return sessionFunction(query, at, end);
   }
+
+  /**
+   * For a pinned client: a statement that may end what pins it (UNLISTEN, unlock, DROP of a temp
+   * table, CLOSE of a cursor, DEALLOCATE, DISCARD, RESET or SET of the role), after which the
+   * server is asked whether anything is left.
+   */
+  static boolean mayEndPin(ByteBuf query) {
+    int end = query.writerIndex();
+    int at = skipBlanks(query, sqlStart(query), end);
+    int wordEnd = wordEnd(query, at, end);
+    for (String word : PIN_ENDING_WORDS) {
+      if (is(query, at, wordEnd, word)) {
+        return true;
+      }
+    }
+    for (int i = at; i < end && (i = query.indexOf(i, end, (byte) '_')) >= 0; i++) {
+      if (endsWith(query, i, "advisory") && startsWith(query, i + 1, end, "unlock")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static final String[] PIN_ENDING_WORDS = {
+    "UNLISTEN", "DROP", "CLOSE", "DEALLOCATE", "DISCARD", "RESET", "SET"
+  };
 
   /**
    * pg_advisory_lock and its variants (not the _xact_ ones, spelt differently) and set_config:
@@ -57,7 +95,7 @@ final class SessionFeatures {
         return "advisory lock";
       }
       if (endsWith(b, i, "set") && startsWith(b, i + 1, to, "config")) {
-        return "set_config";
+        return SETTINGS; // also set_config('role', ...): the check pins for it
       }
       i++;
     }
@@ -240,7 +278,11 @@ final class SessionFeatures {
     return false;
   }
 
-  /** After SET: LOCAL and TRANSACTION end with the transaction; tracked parameters follow. */
+  /**
+   * After SET: LOCAL, TRANSACTION and CONSTRAINTS end with the transaction; the five parameters
+   * PgBouncer always tracks are reported and restored by the relay; ROLE and SESSION AUTHORIZATION
+   * pin; any other parameter, and SET SESSION CHARACTERISTICS, are session settings.
+   */
   private static @Nullable String setReason(ByteBuf query, int from, int end) {
     int at = skipBlanks(query, from, end);
     int wordEnd = wordEnd(query, at, end);
@@ -259,16 +301,12 @@ final class SessionFeatures {
         if (third.equals("AUTHORIZATION")) {
           return "SET SESSION AUTHORIZATION";
         }
-        if (third.equals("CHARACTERISTICS")) {
-          return "SET SESSION CHARACTERISTICS";
+        if (third.equals("ROLE")) {
+          return "SET ROLE";
         }
-        return TrackedParameters.canonical(third) != null
-            ? null
-            : "SET " + third.toLowerCase(Locale.ROOT);
+        return TrackedParameters.alwaysTracked(third) ? null : SETTINGS;
       default:
-        return TrackedParameters.canonical(second) != null
-            ? null
-            : "SET " + second.toLowerCase(Locale.ROOT);
+        return TrackedParameters.alwaysTracked(second) ? null : SETTINGS;
     }
   }
 

@@ -1,44 +1,67 @@
 package io.jbouncer.client;
 
+import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The session parameters that follow a client from server to server, as PgBouncer's varcache does:
- * a client's values are restored with {@code SET} on every server it is linked to.
+ * the five PgBouncer always tracks and those named by {@code track_extra_parameters}. A client's
+ * values are restored on every server it is linked to; PostgreSQL reports their changes with
+ * ParameterStatus, which keeps both sides' values current.
  */
 final class TrackedParameters {
-  private static final Map<String, String> CANONICAL =
+  /** Always tracked (PostgreSQL reports them all): lower case to the server's spelling. */
+  private static final Map<String, String> ALWAYS =
       Map.of(
           "client_encoding", "client_encoding",
           "datestyle", "DateStyle",
           "timezone", "TimeZone",
           "standard_conforming_strings", "standard_conforming_strings",
-          "application_name", "application_name",
-          "intervalstyle", "IntervalStyle");
+          "application_name", "application_name");
+
+  /** The server's spelling of parameters it reports in mixed case, for track_extra_parameters. */
+  private static final Map<String, String> MIXED_CASE = Map.of("intervalstyle", "IntervalStyle");
 
   private TrackedParameters() {}
 
-  /** The server's spelling of a tracked parameter, or null when {@code name} is not tracked. */
-  static @Nullable String canonical(String name) {
-    return CANONICAL.get(name.toLowerCase(Locale.ROOT));
+  /** True for one of the five parameters PgBouncer tracks whatever the settings say. */
+  static boolean alwaysTracked(String name) {
+    return ALWAYS.containsKey(name.toLowerCase(Locale.ROOT));
   }
 
   /**
-   * {@code SET} statements that bring {@code server} to {@code wanted}; empty when nothing differs.
+   * The server's spelling of a tracked parameter, or null when {@code name} is not tracked.
+   *
+   * @param extra track_extra_parameters
+   */
+  static @Nullable String canonical(String name, Collection<String> extra) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    String always = ALWAYS.get(lower);
+    if (always != null) {
+      return always;
+    }
+    for (String tracked : extra) {
+      if (tracked.equalsIgnoreCase(name)) {
+        return MIXED_CASE.getOrDefault(lower, tracked);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * set_config calls that bring {@code server} to {@code wanted}, as one SELECT; empty when nothing
+   * differs. set_config, not SET: SET would re-quote a list value such as a search_path.
    */
   static String syncStatement(Map<String, String> wanted, Map<String, String> server) {
     StringBuilder sql = new StringBuilder();
     for (Map.Entry<String, String> e : wanted.entrySet()) {
       if (!e.getValue().equals(server.get(e.getKey()))) {
-        sql.append("SET ")
-            .append(e.getKey())
-            .append("='")
-            .append(e.getValue().replace("'", "''"))
-            .append("';");
+        sql.append(sql.length() == 0 ? "SELECT " : ", ")
+            .append(SessionCheck.setConfig(e.getKey(), e.getValue()));
       }
     }
-    return sql.toString();
+    return sql.length() == 0 ? "" : sql.append(';').toString();
   }
 }

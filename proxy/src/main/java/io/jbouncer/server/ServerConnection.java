@@ -8,6 +8,7 @@ import io.jbouncer.prepared.ServerStatements;
 import io.jbouncer.protocol.FrameContinuation;
 import io.jbouncer.protocol.Frames;
 import io.jbouncer.protocol.SqlState;
+import io.jbouncer.protocol.backend.CommandComplete;
 import io.jbouncer.protocol.backend.ErrorResponse;
 import io.jbouncer.protocol.backend.ParameterStatus;
 import io.jbouncer.protocol.backend.ReadyForQuery;
@@ -92,6 +93,9 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   private int syncsSinceExecute; // forwarded after the last Execute or Query, before copy ended
   private boolean copyEndedSinceExecute; // CopyDone or CopyFail forwarded since then
   private int hiddenReplies;
+  // settings of its session that jbouncer replays (see SessionCheck): immutable, replaced whole by
+  // the linked client; the pool's lock orders the hand-over between clients' loops
+  private Map<String, String> sessionSettings = Map.of();
   private char transactionStatus = 'I';
   private boolean resetting;
   private final AtomicInteger cancelsInFlight = new AtomicInteger();
@@ -288,6 +292,19 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
   public void sendHidden(String sql) {
     hiddenReplies++;
     channel.write(new Query(sql).encodeTo(channel.alloc().ioBuffer()));
+  }
+
+  /** The session settings jbouncer replayed or read back on this server. */
+  public Map<String, String> sessionSettings() {
+    return sessionSettings;
+  }
+
+  public void sessionSettings(Map<String, String> settings) {
+    sessionSettings = settings;
+  }
+
+  private static boolean isResetAll(ByteBuf commandComplete) {
+    return CommandComplete.decode(commandComplete).tag().equals("RESET");
   }
 
   /** True while replies to a hidden query are still due; they are swallowed by the relay. */
@@ -661,6 +678,11 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
           rememberParameter(frame);
         } else if (type == 'C' && ServerStatements.isReset(frame)) {
           statements.forgetAll(); // server_reset_query = DISCARD ALL
+          if (ServerStatements.isDiscardAll(frame)) {
+            sessionSettings = Map.of();
+          }
+        } else if (type == 'C' && isResetAll(frame)) {
+          sessionSettings = Map.of(); // server_reset_query = RESET ALL
         }
         return;
       }

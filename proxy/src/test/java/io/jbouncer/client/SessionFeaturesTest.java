@@ -28,29 +28,58 @@ class SessionFeaturesTest {
         "select PG_TRY_ADVISORY_LOCK_SHARED(1, 2) | advisory lock",
         "SELECT pg_advisory_xact_lock(42) | none",
         "select pg_advisory_unlock(42) | none",
-        "SET search_path = app, public | SET search_path",
-        "SET SESSION lock_timeout = '15s' | SET lock_timeout",
+        "SET search_path = app, public | session settings",
+        "SET SESSION lock_timeout = '15s' | session settings",
+        "SET myapp.user_id = 7 | session settings",
+        "set intervalstyle to iso_8601 | session settings",
+        "RESET lock_timeout | session settings",
+        "RESET ALL | session settings",
+        "DISCARD PLANS | session settings",
+        "SET SESSION ROLE reporting | SET ROLE",
         "SET LOCAL search_path = x | none",
         "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE | none",
         "SET application_name = 'odoo' | none",
         "set DateStyle to ISO | none",
         "SET TIME ZONE UTC | none",
         "SET NAMES UTF8 | none",
-        "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY | SET SESSION CHARACTERISTICS",
+        "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY | session settings",
         "SET ROLE reporting | SET ROLE",
         "SET SESSION AUTHORIZATION someone | SET SESSION AUTHORIZATION",
-        "SELECT set_config('search_path', '', false) | set_config",
+        "SELECT set_config('search_path', '', false) | session settings",
         "DECLARE c CURSOR WITH HOLD FOR SELECT 1 | DECLARE ... WITH HOLD",
         "DECLARE c CURSOR FOR SELECT 1 | none",
         "PREPARE p (int) AS SELECT $1 | PREPARE",
         "BEGIN ISOLATION LEVEL REPEATABLE READ | none",
         "SELECT abalance FROM pgbench_accounts WHERE aid = 7 | none",
-        "DISCARD ALL | none",
+        "DISCARD ALL | session settings",
         "'' | none",
       })
   void pinReasons(String sql, String reason) {
     assertThat(read(sql.equals("''") ? "" : sql.replace("\\n", "\n"), SessionFeatures::pinReason))
         .isEqualTo(reason);
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "UNLISTEN * | true",
+        "unlisten imbus | true",
+        "SELECT pg_advisory_unlock_all() | true",
+        "select pg_advisory_unlock(42) | true",
+        "DROP TABLE tmp_x | true",
+        "CLOSE c | true",
+        "DEALLOCATE ALL | true",
+        "DISCARD TEMP | true",
+        "RESET ROLE | true",
+        "SET SESSION AUTHORIZATION DEFAULT | true",
+        "SELECT 1 | false",
+        "COMMIT | false",
+        "SELECT pg_advisory_lock(1) | false",
+        "LISTEN imbus | false",
+      })
+  void statementsThatMayEndAPin(String sql, boolean may) {
+    assertThat(read(sql, SessionFeatures::mayEndPin)).isEqualTo(may);
   }
 
   @ParameterizedTest(name = "{0} -> {1}")

@@ -19,9 +19,9 @@ import org.postgresql.PGNotification;
 
 /**
  * Session-level features under transaction pooling: the client that uses one keeps its server until
- * DISCARD ALL or its end, and the server is reset before anyone else gets it. Each test sets up a
- * second client that holds the other server, so that a client which was not pinned would land on a
- * server without its state.
+ * the state is gone or the client is, and the server is reset before anyone else gets it; settings
+ * follow their client from server to server. Each test sets up a second client that holds the other
+ * server, so that a client which was not pinned would land on a server without its state.
  */
 class SessionPinningIT {
   @TempDir Path dir;
@@ -259,6 +259,144 @@ class SessionPinningIT {
       seen.addAll(q(a, "commit"));
       return seen;
     }
+  }
+
+  @Test
+  void settingsFollowEachClientThroughOneServerAsOnPostgres() throws Exception {
+    try (ProxyFixture proxy = proxy(1)) { // one server: a client pinned by a SET would stall b
+      List<String> expected = settingsScript(TestPostgres.get().port());
+      assertThat(expected)
+          .contains(
+              "DataRow [15s]",
+              "DataRow [\"$user\", pg_catalog]",
+              "DataRow [8MB]",
+              "DataRow [serializable]");
+      assertThat(settingsScript(proxy.port())).isEqualTo(expected);
+    }
+  }
+
+  /**
+   * Three clients set parameters PostgreSQL does not report, in the ways applications do, and take
+   * turns: each must see only its own, including after a SET rolled back by ROLLBACK TO SAVEPOINT
+   * or by a failed transaction.
+   */
+  private static List<String> settingsScript(int port) throws Exception {
+    try (RawClient a = RawClient.loggedIn(port, TestPostgres.MD5_USER, TestPostgres.MD5_PASSWORD);
+        RawClient b = RawClient.loggedIn(port, TestPostgres.MD5_USER, TestPostgres.MD5_PASSWORD);
+        RawClient c = RawClient.loggedIn(port, TestPostgres.MD5_USER, TestPostgres.MD5_PASSWORD)) {
+      List<String> seen = new ArrayList<>();
+      String[][] script = {
+        {"a", "set search_path = \"$user\", pg_catalog"}, // a list, with a quoted element
+        {"b", "set statement_timeout = '5s'"},
+        {"a", "begin isolation level repeatable read"}, // Odoo's registry load
+        {"a", "set session lock_timeout = '15s'"},
+        {"a", "commit"},
+        {"b", "show lock_timeout"},
+        {"a", "show lock_timeout"},
+        {"a", "show search_path"},
+        {"b", "show search_path"},
+        {"c", "select set_config('work_mem', '8MB', false)"},
+        {"b", "show statement_timeout"},
+        {"a", "show work_mem"},
+        {"c", "begin"},
+        {"c", "savepoint s"},
+        {"c", "set work_mem = '1MB'"},
+        {"c", "rollback to savepoint s"},
+        {"c", "commit"},
+        {"c", "show work_mem"},
+        {"c", "begin"},
+        {"c", "set work_mem = '2MB'"},
+        {"c", "select 1/0"},
+        {"c", "rollback"},
+        {"c", "show work_mem"},
+        {"b", "set session characteristics as transaction isolation level serializable"},
+        {"a", "begin"},
+        {"a", "show transaction_isolation"},
+        {"a", "commit"},
+        {"b", "begin"},
+        {"b", "show transaction_isolation"},
+        {"b", "commit"},
+        {"a", "reset search_path"},
+        {"a", "show search_path"},
+        {"a", "show lock_timeout"},
+        {"a", "reset all"},
+        {"a", "show lock_timeout"},
+        {"b", "discard all"},
+        {"b", "show statement_timeout"},
+        {"c", "show work_mem"},
+      };
+      for (String[] step : script) {
+        RawClient who = step[0].equals("a") ? a : step[0].equals("b") ? b : c;
+        seen.add(step[0] + ": " + step[1]);
+        seen.addAll(q(who, step[1]));
+      }
+      return seen;
+    }
+  }
+
+  @Test
+  void thePinEndsWhenItsStateIsGone() throws Exception {
+    try (ProxyFixture proxy = proxy(1);
+        Connection a = connect(proxy);
+        Connection b = connect(proxy);
+        Statement st = a.createStatement();
+        Statement bSt = b.createStatement()) {
+      bSt.setQueryTimeout(10); // b waits for the only server until a is unpinned
+      String[][] pinsThenEnds = {
+        {"LISTEN going", "UNLISTEN *"},
+        {"select pg_advisory_lock(4343)", "select pg_advisory_unlock_all()"},
+        {"create temp table gone (x int)", "drop table gone"},
+        {"declare c cursor with hold for select 1", "close c"},
+        {"prepare p as select 1", "deallocate p"},
+        // no statement names the role: the check after the transaction finds it
+        {"select set_config('role', current_user, false)", "reset role"},
+      };
+      for (String[] step : pinsThenEnds) {
+        st.execute(step[0]);
+        st.execute(step[1]);
+        assertThat(single(bSt, "select 'b after " + step[1] + "'")).endsWith(step[1]);
+      }
+      a.setAutoCommit(false); // a LISTEN rolled back leaves nothing to pin
+      st.execute("LISTEN never");
+      a.rollback();
+      a.setAutoCommit(true);
+      assertThat(single(bSt, "select 'b after rollback'")).isEqualTo("b after rollback");
+    }
+  }
+
+  @Test
+  void showPinnedTellsWhatStillPins() throws Exception {
+    try (ProxyFixture proxy =
+            ProxyFixture.start(
+                dir,
+                ProxyFixture.defaultDatabases(),
+                "default_pool_size = 2\nadmin_users = admin\n",
+                ProxyFixture.USERLIST + "\"admin\" \"admin_pass\"\n");
+        Connection a = connect(proxy);
+        Statement st = a.createStatement();
+        Connection console =
+            proxy.connect("admin", "admin_pass", "pgbouncer", "preferQueryMode", "simple");
+        Statement admin = console.createStatement()) {
+      st.execute("LISTEN twice");
+      st.execute("select pg_advisory_lock(4444)");
+      // the server is asked after the client has its ReadyForQuery: SHOW PINNED may run first
+      awaitPinned(admin, List.of("LISTEN, advisory lock"));
+      st.execute("UNLISTEN *");
+      awaitPinned(admin, List.of("advisory lock"));
+      st.execute("select pg_advisory_unlock(4444)");
+      awaitPinned(admin, List.of());
+    }
+  }
+
+  private static void awaitPinned(Statement admin, List<String> reasons) throws Exception {
+    Await.until("SHOW PINNED lists " + reasons, () -> pinnedReasons(admin).equals(reasons));
+  }
+
+  private static List<String> pinnedReasons(Statement admin) throws SQLException {
+    return AdminConsoleIT.show(admin, "PINNED").stream()
+        .filter(r -> "C".equals(r.get("type")))
+        .map(r -> r.get("reason"))
+        .toList();
   }
 
   private static List<String> q(RawClient c, String sql) throws IOException {
