@@ -142,9 +142,10 @@ class ScriptedRelayTest extends ScriptedProxyTest {
           // welcome
         }
         named.send(query("mine"));
-        assertThat(server.readQuery()).isEqualTo("SET application_name='o''reports';");
+        assertThat(server.readQuery())
+            .isEqualTo("SELECT pg_catalog.set_config(E'application_name', E'o''reports', false);");
         server.send(
-            ScriptedBackend.commandComplete("SET"),
+            ScriptedBackend.commandComplete("SELECT 1"),
             ScriptedBackend.parameterStatus("application_name", "o'reports"),
             ScriptedBackend.readyForQuery('I'));
         assertThat(server.readQuery()).isEqualTo("mine");
@@ -157,8 +158,8 @@ class ScriptedRelayTest extends ScriptedProxyTest {
       plain.send(query("back"));
       assertThat(server.readQuery())
           .as("and the plain client gets its value back")
-          .isEqualTo("SET application_name='';");
-      server.send(ScriptedBackend.commandComplete("SET"), ScriptedBackend.readyForQuery('I'));
+          .isEqualTo("SELECT pg_catalog.set_config(E'application_name', E'', false);");
+      server.send(ScriptedBackend.commandComplete("SELECT 1"), ScriptedBackend.readyForQuery('I'));
       assertThat(server.readQuery()).isEqualTo("back");
       server.sendResult("b", 1, 'I');
       assertThat(readReply(plain)).isEqualTo("b|I");
