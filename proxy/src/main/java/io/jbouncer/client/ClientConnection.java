@@ -12,6 +12,7 @@ import io.jbouncer.log.Conn;
 import io.jbouncer.pool.Pool;
 import io.jbouncer.pool.PoolStats;
 import io.jbouncer.prepared.ClientStatements;
+import io.jbouncer.prepared.PreparedStatement;
 import io.jbouncer.prepared.ServerStatements;
 import io.jbouncer.protocol.FrameContinuation;
 import io.jbouncer.protocol.Frames;
@@ -734,21 +735,36 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (toFree != null) {
           pooler.closeIdleServersOf(toFree, "a statement of " + prefix());
         }
-        if (pool.poolMode() != PoolMode.SESSION) {
-          frame = followSessionState(linked, frame);
-        }
+      }
+      String effect = null;
+      boolean mayEndPin = false;
+      if ((type == 'Q' || type == 'P') && pool.poolMode() != PoolMode.SESSION) {
+        effect = SessionFeatures.pinReason(frame);
+        // a named statement keeps its verdict for the Binds that run it again
+        mayEndPin =
+            (pinnedFor != null || (type == 'P' && Frames.namesStatement(frame)))
+                && SessionFeatures.mayEndPin(frame);
+        frame = followSessionState(linked, frame, effect, mayEndPin);
       }
       if ((type == 'P' || type == 'B' || type == 'D' || type == 'C') && tracksStatements()) {
-        linked
-            .statements()
-            .forward(
-                frame,
-                type,
-                statements,
-                serverChannel,
-                settings.maxPreparedStatements(),
-                linked.syncPointsSent(),
-                stats);
+        PreparedStatement statement =
+            linked
+                .statements()
+                .forward(
+                    frame,
+                    type,
+                    statements,
+                    serverChannel,
+                    settings.maxPreparedStatements(),
+                    linked.syncPointsSent(),
+                    stats);
+        if (statement != null && type == 'P' && (effect != null || mayEndPin)) {
+          statement.sessionEffects(effect, mayEndPin);
+        } else if (statement != null && type == 'B') {
+          if (statement.sessionEffect() != null || statement.mayEndPin()) {
+            followSessionState(linked, null, statement.sessionEffect(), statement.mayEndPin());
+          }
+        }
       } else {
         serverChannel.write(frame, serverChannel.voidPromise());
       }
@@ -759,29 +775,33 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Transaction and statement mode: notes what a Query or Parse does to the session the server
-   * keeps (see {@link SessionFeatures}), and pins or refuses as session_state says. Returns the
-   * frame to forward, which it owns.
+   * Transaction and statement mode: notes what a Query, Parse or Bind does to the session the
+   * server keeps ({@code effect}, see {@link SessionFeatures}), and pins or refuses as
+   * session_state says. Returns the frame to forward, which it owns; a Bind ({@code frame} null)
+   * cannot be refused, but its Parse was.
    */
-  private ByteBuf followSessionState(ServerConnection linked, ByteBuf frame) {
-    String reason = SessionFeatures.pinReason(frame);
-    if (reason == SessionFeatures.SETTINGS) {
+  private @Nullable ByteBuf followSessionState(
+      ServerConnection linked, @Nullable ByteBuf frame, @Nullable String effect, boolean mayEnd) {
+    if (effect == SessionFeatures.SETTINGS) {
       settingsMayHaveChanged = true;
-    } else if (reason != null && pinnedFor != null) {
+    } else if (effect != null && pinnedFor != null) {
       pinMayHaveEnded = true; // pinned already: the check will tell all that pins it
-    } else if (reason != null) {
+    } else if (effect != null) {
       switch (sessionStatePolicy()) {
-        case PIN -> pin(linked, reason);
+        case PIN -> pin(linked, effect);
         case ERROR -> {
-          if (Frames.isWhole(frame)) {
-            return SessionFeatures.refusal(frame, reason);
+          if (frame == null) {
+            break;
           }
-          pin(linked, reason); // the start of a query larger than pkt_buf: cannot rewrite
+          if (Frames.isWhole(frame)) {
+            return SessionFeatures.refusal(frame, effect);
+          }
+          pin(linked, effect); // the start of a query larger than pkt_buf: cannot rewrite
         }
         case ALLOW -> {} // PgBouncer's way: the state stays with this server
       }
     }
-    if (pinnedFor != null && SessionFeatures.mayEndPin(frame)) {
+    if (pinnedFor != null && mayEnd) {
       pinMayHaveEnded = true;
     }
     return frame;
@@ -1143,10 +1163,11 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
    */
   private void sessionCheckDone(ServerConnection from, SessionCheck check) {
     sessionCheck = null;
-    if (check.hasFailed()) { // a statement_timeout of the client's, say: keep what may be there
+    if (check.hasFailed()) { // a late cancel, a statement_timeout of the client's: ask again
       if (pinnedFor == null) {
-        pin(from, "session check failed");
+        pin(from, "session check failed"); // after the next transaction, as pins are
       }
+      settingsMayHaveChanged = true;
       return;
     }
     Map<String, String> reported = from.parameters();

@@ -3,6 +3,7 @@ package io.jbouncer.prepared;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A named statement a client prepared: its definition (query text and parameter types, the bytes of
@@ -16,6 +17,10 @@ public final class PreparedStatement {
 
   private final String serverName;
   private final byte[] definition;
+  // what running it does to the session, as the client's relay judged its text at Parse (a Bind
+  // runs it again with no text to judge): confined to that client's loop
+  private @Nullable String sessionEffect;
+  private boolean mayEndPin;
 
   private PreparedStatement(String serverName, byte[] definition) {
     this.serverName = serverName;
@@ -34,6 +39,23 @@ public final class PreparedStatement {
 
   public String serverName() {
     return serverName;
+  }
+
+  /**
+   * Records what the statement does to the session: a pin reason or settings change ({@code
+   * effect}), and whether it may end a pin.
+   */
+  public void sessionEffects(@Nullable String effect, boolean mayEndPin) {
+    this.sessionEffect = effect;
+    this.mayEndPin = mayEndPin;
+  }
+
+  public @Nullable String sessionEffect() {
+    return sessionEffect;
+  }
+
+  public boolean mayEndPin() {
+    return mayEndPin;
   }
 
   /** The Parse body after the name; not to be modified. */

@@ -81,8 +81,9 @@ public final class ServerStatements {
    * server}, renaming statements and preparing them on demand; this method owns {@code frame}.
    *
    * @param epoch the sync points forwarded to this server so far
+   * @return the client's statement a Parse defined or a Bind executes, else null
    */
-  public void forward(
+  public @Nullable PreparedStatement forward(
       ByteBuf frame,
       char type,
       ClientStatements client,
@@ -97,7 +98,7 @@ public final class ServerStatements {
         if (name == null || name.isEmpty()) {
           expect(Kind.PARSE, epoch, null, null, client);
           write(server, frame);
-          return;
+          return null;
         }
         byte[] definition = StatementNames.parseDefinition(frame, name);
         frame.release();
@@ -107,43 +108,46 @@ public final class ServerStatements {
           prepare(inUse, client, server, maxPrepared, epoch, stats);
           expect(Kind.PARSE_NAME_IN_USE, epoch, name, inUse, client);
           write(server, StatementNames.parse(alloc, inUse.serverName(), definition));
-          return;
+          return null;
         }
         PreparedStatement statement = PreparedStatement.of(definition);
         client.put(name, statement);
         if (prepared.get(statement.serverName()) != null) {
           expect(Kind.PARSE_PREPARED, epoch, name, statement, client);
           write(server, StatementNames.ofStatement(alloc, 'C', NOBODY));
-          return;
+          return statement;
         }
         evictFor(server, maxPrepared, epoch, client);
         add(statement);
         stats.serverParses++;
         expect(Kind.PARSE, epoch, name, statement, client);
         write(server, StatementNames.parse(alloc, statement.serverName(), definition));
+        return statement;
       }
       case 'B' -> {
         String name = StatementNames.bindStatement(frame);
         PreparedStatement statement = name == null ? null : client.get(name);
         if (statement == null) {
           write(server, frame); // unnamed, unknown or malformed: the server says what it says
-          return;
+          return null;
         }
         prepare(statement, client, server, maxPrepared, epoch, stats);
         ByteBuf renamed = StatementNames.renameBind(frame, statement.serverName(), alloc);
         frame.release();
         write(server, renamed);
+        return statement;
       }
       case 'D' -> {
         String name = StatementNames.kind(frame) == 'S' ? StatementNames.target(frame) : null;
         PreparedStatement statement = name == null ? null : client.get(name);
         if (statement == null) {
           write(server, frame);
-          return;
+          return null;
         }
         prepare(statement, client, server, maxPrepared, epoch, stats);
         frame.release();
         write(server, StatementNames.ofStatement(alloc, 'D', statement.serverName()));
+        return null;
       }
       case 'C' -> {
         String name = StatementNames.kind(frame) == 'S' ? StatementNames.target(frame) : null;
@@ -152,13 +156,17 @@ public final class ServerStatements {
           // a portal, or a statement prepared with SQL PREPARE: PostgreSQL closes its own
           expect(Kind.CLOSE, epoch, null, null, client);
           write(server, frame);
-          return;
+          return null;
         }
         frame.release();
         expect(Kind.CLOSE, epoch, name, statement, client); // kept on the server for others
         write(server, StatementNames.ofStatement(alloc, 'C', NOBODY));
+        return null;
       }
-      default -> write(server, frame);
+      default -> {
+        write(server, frame);
+        return null;
+      }
     }
   }
 

@@ -195,6 +195,37 @@ class SessionPinningIT {
   }
 
   @Test
+  void underSessionStateErrorAQueryArrivingInPiecesIsPinnedNotRefused() throws Exception {
+    try (ProxyFixture proxy =
+            ProxyFixture.start(
+                dir,
+                ProxyFixture.defaultDatabases(),
+                "session_state = error\nadmin_users = admin\n",
+                ProxyFixture.USERLIST + "\"admin\" \"admin_pass\"\n");
+        RawClient c =
+            RawClient.loggedIn(proxy.port(), TestPostgres.MD5_USER, TestPostgres.MD5_PASSWORD);
+        Connection console =
+            proxy.connect("admin", "admin_pass", "pgbouncer", "preferQueryMode", "simple");
+        Statement admin = console.createStatement()) {
+      // longer than pkt_buf (4096) and sent in two parts: its start goes on before its end is
+      // here, so its text cannot be replaced by the refusal
+      byte[] large = PreparedStatementsIT.query("LISTEN in_pieces -- " + "x".repeat(20_000));
+      c.send(java.util.Arrays.copyOfRange(large, 0, 100));
+      Thread.sleep(300);
+      c.send(java.util.Arrays.copyOfRange(large, 100, large.length));
+      StringBuilder reply = new StringBuilder();
+      for (RawClient.Message m = c.read(); ; m = c.read()) {
+        reply.append(m.type());
+        if (m.type() == 'Z') {
+          break;
+        }
+      }
+      assertThat(reply).hasToString("CZ"); // CommandComplete, no ErrorResponse
+      awaitPinned(admin, List.of("LISTEN"));
+    }
+  }
+
+  @Test
   void sessionStateAllowIsPgBouncersBehaviourAndADatabaseMayChooseItsOwn() throws Exception {
     String databases =
         ProxyFixture.defaultDatabases()
@@ -331,6 +362,44 @@ class SessionPinningIT {
         seen.addAll(q(who, step[1]));
       }
       return seen;
+    }
+  }
+
+  @Test
+  void aServerPreparedStatementRunAgainWithoutItsParseStillPinsAndSets() throws Exception {
+    try (ProxyFixture proxy = proxy(2);
+        Connection a = // every PreparedStatement named on the server from its first use
+            proxy.connect("scram_user", "scram_pass", "app", "prepareThreshold", "1");
+        Connection other = connect(proxy);
+        java.sql.PreparedStatement lock = a.prepareStatement("select pg_advisory_lock(?)::text");
+        java.sql.PreparedStatement unlock = a.prepareStatement("select pg_advisory_unlock(?)");
+        java.sql.PreparedStatement catalog = a.prepareStatement("set search_path = pg_catalog");
+        java.sql.PreparedStatement pub = a.prepareStatement("set search_path = public");
+        Statement st = a.createStatement();
+        Statement otherSt = other.createStatement()) {
+      lock.setInt(1, 4646);
+      unlock.setInt(1, 4646);
+      lock.executeQuery().close();
+      assertThat(singleOf(unlock)).isEqualTo("t"); // the pin ends
+      lock.executeQuery().close(); // a Bind alone: no query text goes by
+      other.setAutoCommit(false);
+      single(otherSt, "select 1"); // takes whichever server is idle
+      assertThat(singleOf(unlock)).as("the lock's server stayed with its client").isEqualTo("t");
+      other.rollback();
+
+      catalog.execute();
+      pub.execute();
+      catalog.execute(); // a Bind alone again
+      other.setAutoCommit(true);
+      assertThat(single(otherSt, "show search_path")).isEqualTo("\"$user\", public");
+      assertThat(single(st, "show search_path")).isEqualTo("pg_catalog");
+    }
+  }
+
+  private static String singleOf(java.sql.PreparedStatement ps) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getString(1);
     }
   }
 
