@@ -42,8 +42,10 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -97,8 +99,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private boolean settingsMayHaveChanged;
   private boolean pinMayHaveEnded;
   private @Nullable SessionCheck sessionCheck; // its answer, while it is on its way
-  // the settings of its own that this client's session has (see SessionCheck): immutable
+  // the settings of its own that this client's session has (see SessionCheck): immutable; at
+  // first and after DISCARD ALL, the tracked startup parameters PostgreSQL does not report
   private Map<String, String> sessionSettings = Map.of();
+  private Map<String, String> startupSettings = Map.of();
   // defer_begin: the BEGIN this client was told succeeded, to send ahead of its next statement
   private @Nullable String deferredBegin;
 
@@ -537,7 +541,16 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         wantedParameters.put(e.getKey(), e.getValue());
       }
     }
-    wantedParameters.putAll(startupParameters);
+    Map<String, String> unreported = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : startupParameters.entrySet()) {
+      if (serverParameters.containsKey(e.getKey())) {
+        wantedParameters.put(e.getKey(), e.getValue());
+      } else { // tracked by track_extra_parameters, but PostgreSQL does not report it
+        unreported.put(e.getKey().toLowerCase(Locale.ROOT), e.getValue());
+      }
+    }
+    startupSettings = Collections.unmodifiableMap(unreported);
+    sessionSettings = startupSettings;
     if (settings.applicationNameAddHost()) {
       String app = wantedParameters.getOrDefault("application_name", "");
       wantedParameters.put(
@@ -705,7 +718,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
    */
   private void discardAllLocally() {
     statements.clear();
-    sessionSettings = Map.of();
+    sessionSettings = startupSettings;
     Channel ch = channel();
     ch.write(new CommandComplete("DISCARD ALL").encodeTo(ch.alloc().ioBuffer()));
     for (Map.Entry<String, String> e : sessionDefaults.entrySet()) {

@@ -355,6 +355,9 @@ class SessionPinningIT {
         {"b", "discard all"},
         {"b", "show statement_timeout"},
         {"c", "show work_mem"},
+        {"c", "select pg_catalog.set_config('search_path', '', false)"}, // as pg_dump does
+        {"a", "show search_path"},
+        {"c", "show search_path"},
       };
       for (String[] step : script) {
         RawClient who = step[0].equals("a") ? a : step[0].equals("b") ? b : c;
@@ -400,6 +403,32 @@ class SessionPinningIT {
     try (ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getString(1);
+    }
+  }
+
+  @Test
+  void aTrackedParameterPostgresDoesNotReportFollowsOnlyItsClient() throws Exception {
+    try (ProxyFixture proxy =
+            ProxyFixture.start(
+                dir,
+                "default_pool_size = 1\ntrack_extra_parameters = IntervalStyle, search_path\n");
+        Connection a =
+            proxy.connect(
+                "scram_user",
+                "scram_pass",
+                "app",
+                "preferQueryMode",
+                "simple",
+                "options",
+                "-c search_path=pg_catalog");
+        Connection b = connect(proxy);
+        Statement aSt = a.createStatement();
+        Statement bSt = b.createStatement()) {
+      assertThat(single(aSt, "show search_path")).isEqualTo("pg_catalog");
+      assertThat(single(bSt, "show search_path")).isEqualTo("\"$user\", public");
+      aSt.execute("discard all"); // back to its startup value, as on PostgreSQL
+      assertThat(single(aSt, "show search_path")).isEqualTo("pg_catalog");
+      assertThat(single(bSt, "show search_path")).isEqualTo("\"$user\", public");
     }
   }
 
