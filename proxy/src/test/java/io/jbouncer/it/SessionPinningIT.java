@@ -30,6 +30,19 @@ class SessionPinningIT {
     return ProxyFixture.start(dir, "default_pool_size = " + poolSize + "\n");
   }
 
+  /** A proxy whose admin console user "admin" may run SHOW PINNED. */
+  private ProxyFixture withConsole(String settings) throws Exception {
+    return ProxyFixture.start(
+        dir,
+        ProxyFixture.defaultDatabases(),
+        settings + "admin_users = admin\n",
+        ProxyFixture.USERLIST + "\"admin\" \"admin_pass\"\n");
+  }
+
+  private static Connection console(ProxyFixture proxy) throws SQLException {
+    return proxy.connect("admin", "admin_pass", "pgbouncer", "preferQueryMode", "simple");
+  }
+
   private static Connection connect(ProxyFixture proxy) throws SQLException {
     return proxy.connect("scram_user", "scram_pass", "app", "preferQueryMode", "simple");
   }
@@ -131,17 +144,11 @@ class SessionPinningIT {
 
   @Test
   void discardAllWithoutAServerIsAnsweredAsPostgresAnswersIt() throws Exception {
-    try (ProxyFixture proxy =
-        ProxyFixture.start(
-            dir,
-            ProxyFixture.defaultDatabases(),
-            "default_pool_size = 1\nadmin_users = admin\n",
-            ProxyFixture.USERLIST + "\"admin\" \"admin_pass\"\n")) {
+    try (ProxyFixture proxy = withConsole("default_pool_size = 1\n")) {
       List<String> expected = discards(TestPostgres.get().port());
       assertThat(expected).contains("CommandComplete DISCARD ALL");
       assertThat(discards(proxy.port())).isEqualTo(expected);
-      try (Connection console =
-              proxy.connect("admin", "admin_pass", "pgbouncer", "preferQueryMode", "simple");
+      try (Connection console = console(proxy);
           Statement st = console.createStatement()) {
         var rows = AdminConsoleIT.show(st, "PINNED");
         assertThat(AdminConsoleIT.row(rows, "database", "app"))
@@ -196,16 +203,10 @@ class SessionPinningIT {
 
   @Test
   void underSessionStateErrorAQueryArrivingInPiecesIsPinnedNotRefused() throws Exception {
-    try (ProxyFixture proxy =
-            ProxyFixture.start(
-                dir,
-                ProxyFixture.defaultDatabases(),
-                "session_state = error\nadmin_users = admin\n",
-                ProxyFixture.USERLIST + "\"admin\" \"admin_pass\"\n");
+    try (ProxyFixture proxy = withConsole("session_state = error\n");
         RawClient c =
             RawClient.loggedIn(proxy.port(), TestPostgres.MD5_USER, TestPostgres.MD5_PASSWORD);
-        Connection console =
-            proxy.connect("admin", "admin_pass", "pgbouncer", "preferQueryMode", "simple");
+        Connection console = console(proxy);
         Statement admin = console.createStatement()) {
       // longer than pkt_buf (4096) and sent in two parts: its start goes on before its end is
       // here, so its text cannot be replaced by the refusal
@@ -464,16 +465,10 @@ class SessionPinningIT {
 
   @Test
   void showPinnedTellsWhatStillPins() throws Exception {
-    try (ProxyFixture proxy =
-            ProxyFixture.start(
-                dir,
-                ProxyFixture.defaultDatabases(),
-                "default_pool_size = 2\nadmin_users = admin\n",
-                ProxyFixture.USERLIST + "\"admin\" \"admin_pass\"\n");
+    try (ProxyFixture proxy = withConsole("default_pool_size = 2\n");
         Connection a = connect(proxy);
         Statement st = a.createStatement();
-        Connection console =
-            proxy.connect("admin", "admin_pass", "pgbouncer", "preferQueryMode", "simple");
+        Connection console = console(proxy);
         Statement admin = console.createStatement()) {
       st.execute("LISTEN twice");
       st.execute("select pg_advisory_lock(4444)");
@@ -503,16 +498,10 @@ class SessionPinningIT {
 
   @Test
   void showPinnedListsThePinnedClientWithItsReason() throws Exception {
-    try (ProxyFixture proxy =
-            ProxyFixture.start(
-                dir,
-                ProxyFixture.defaultDatabases(),
-                "default_pool_size = 2\nadmin_users = admin\n",
-                ProxyFixture.USERLIST + "\"admin\" \"admin_pass\"\n");
+    try (ProxyFixture proxy = withConsole("default_pool_size = 2\n");
         Connection a = connect(proxy);
         Statement st = a.createStatement();
-        Connection console =
-            proxy.connect("admin", "admin_pass", "pgbouncer", "preferQueryMode", "simple");
+        Connection console = console(proxy);
         Statement admin = console.createStatement()) {
       st.execute("LISTEN shown");
       var rows = AdminConsoleIT.show(admin, "PINNED");
