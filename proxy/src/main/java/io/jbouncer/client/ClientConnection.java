@@ -1172,7 +1172,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   /**
    * The server told what of this client's session it holds: settings to replay wherever the client
    * goes, and whatever still pins it. Then the server goes back, unless something pins it or the
-   * client sent more meanwhile (its ReadyForQuery will come back here).
+   * client sent more meanwhile (its ReadyForQuery will come back here; a statement sent meanwhile
+   * has set the flags that ask again, so a stale answer is never the last word).
    */
   private void sessionCheckDone(ServerConnection from, SessionCheck check) {
     sessionCheck = null;
@@ -1191,7 +1192,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
                     && reported.keySet().stream().anyMatch(name::equalsIgnoreCase));
     from.sessionSettings(sessionSettings);
     String reason = check.pinReason();
-    if (reason == null && pinnedFor != null) {
+    if (reason == null && pinnedFor != null && !from.isClean()) {
+      // what the client sent after the check may pin again (a Bind of its lock): ask once more
+      pinMayHaveEnded = true;
+    } else if (reason == null && pinnedFor != null) {
       log.info("{} unpinned from {}", prefix(), from.prefix());
       pinnedFor = null;
     } else if (reason != null

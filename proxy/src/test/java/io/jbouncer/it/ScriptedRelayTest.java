@@ -167,6 +167,59 @@ class ScriptedRelayTest extends ScriptedProxyTest {
   }
 
   @Test
+  void aPinTakenWhileTheSessionCheckIsOnItsWayOutlivesTheCheck() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "");
+    try (RawClient a = client()) {
+      a.send(query("SET work_mem = '1MB'"));
+      ScriptedBackend.Session server = backend.nextSession();
+      assertThat(server.readQuery()).isEqualTo("SET work_mem = '1MB'");
+      server.send(ScriptedBackend.commandComplete("SET"), ScriptedBackend.readyForQuery('I'));
+      assertThat(readReply(a)).isEqualTo("|I");
+      assertThat(server.readQuery()).as("the session check").startsWith(SESSION_CHECK);
+
+      a.send(query("LISTEN x")); // pins, before the check has its answer
+      assertThat(server.readQuery()).isEqualTo("LISTEN x");
+      // the check ran before the LISTEN: nothing pins in its answer
+      server.send(
+          checkRow("s", "work_mem", "1024"),
+          ScriptedBackend.commandComplete("SELECT 1"),
+          ScriptedBackend.readyForQuery('I'),
+          ScriptedBackend.commandComplete("LISTEN"),
+          ScriptedBackend.readyForQuery('I'));
+      assertThat(readReply(a)).as("the check's replies are not the client's").isEqualTo("|I");
+      assertThat(server.readQuery())
+          .as("still pinned, so asked again rather than released on a stale answer")
+          .startsWith(SESSION_CHECK);
+      server.send(
+          checkRow("p", "LISTEN", null),
+          ScriptedBackend.commandComplete("SELECT 1"),
+          ScriptedBackend.readyForQuery('I'));
+      a.send(query("select 'still mine'"));
+      assertThat(server.readQuery()).isEqualTo("select 'still mine'");
+      server.sendResult("still mine", 1, 'I');
+      assertThat(readReply(a)).isEqualTo("still mine|I");
+    }
+  }
+
+  private static final String SESSION_CHECK =
+      "SELECT 's', name, setting FROM pg_catalog.pg_settings";
+
+  private static byte[] checkRow(String kind, String name, String value) {
+    io.netty.buffer.ByteBuf row =
+        new io.jbouncer.protocol.backend.DataRow(
+                java.util.Arrays.asList(
+                    kind.getBytes(StandardCharsets.UTF_8),
+                    name.getBytes(StandardCharsets.UTF_8),
+                    value == null ? null : value.getBytes(StandardCharsets.UTF_8)))
+            .encodeTo(io.netty.buffer.Unpooled.buffer());
+    try {
+      return io.netty.buffer.ByteBufUtil.getBytes(row);
+    } finally {
+      row.release();
+    }
+  }
+
+  @Test
   void pipelinedQueriesHoldTheServerUntilTheLastReadyForQuery() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "");
     try (RawClient a = client();
