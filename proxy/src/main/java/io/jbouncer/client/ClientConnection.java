@@ -99,6 +99,12 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private boolean settingsMayHaveChanged;
   private boolean pinMayHaveEnded;
   private @Nullable SessionCheck sessionCheck; // its answer, while it is on its way
+  // a lone SET on its way (SessionFeatures.loneSetName): once it succeeded outside a transaction
+  // block, its text is what replays the setting, and the server need not be asked
+  private @Nullable String loneSetName;
+  private String loneSetText = "";
+  private long loneSetSyncPoint; // the sync point its ReadyForQuery answers
+  private boolean loneSetCompleted;
   // the settings of its own that this client's session has (see SessionCheck): immutable; at
   // first and after DISCARD ALL, the tracked startup parameters PostgreSQL does not report
   private Map<String, String> sessionSettings = Map.of();
@@ -546,7 +552,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       if (serverParameters.containsKey(e.getKey())) {
         wantedParameters.put(e.getKey(), e.getValue());
       } else { // tracked by track_extra_parameters, but PostgreSQL does not report it
-        unreported.put(e.getKey().toLowerCase(Locale.ROOT), e.getValue());
+        String name = e.getKey().toLowerCase(Locale.ROOT);
+        unreported.put(name, "SELECT " + SessionCheck.setConfig(name, e.getValue()));
       }
     }
     startupSettings = Collections.unmodifiableMap(unreported);
@@ -796,7 +803,16 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private @Nullable ByteBuf followSessionState(
       ServerConnection linked, @Nullable ByteBuf frame, @Nullable String effect, boolean mayEnd) {
     if (effect == SessionFeatures.SETTINGS) {
-      settingsMayHaveChanged = true;
+      String lone =
+          frame == null || loneSetName != null ? null : SessionFeatures.loneSetName(frame);
+      if (lone != null) {
+        loneSetName = lone;
+        loneSetText = Query.decode(frame).sql();
+        loneSetSyncPoint = linked.syncPointsSent();
+        loneSetCompleted = false;
+      } else {
+        settingsMayHaveChanged = true;
+      }
     } else if (effect != null && pinnedFor != null) {
       pinMayHaveEnded = true; // pinned already: the check will tell all that pins it
     } else if (effect != null) {
@@ -959,6 +975,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       case 'Z' -> {
         char status = ReadyForQuery.status(frame);
         from.readyForQuery(status);
+        if (loneSetName != null && from.syncPointsAnswered() == loneSetSyncPoint) {
+          loneSetAnswered(from, status);
+        }
         trackTransaction(from, status);
         if (!from.hasOutstandingRequests()) {
           queryFinished(status);
@@ -983,6 +1002,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         writeReply(from, frame, type);
       }
       case 'C' -> {
+        if (loneSetName != null && from.syncPointsAnswered() == loneSetSyncPoint - 1) {
+          loneSetCompleted = CommandComplete.decode(frame).tag().equals("SET");
+        }
         if (pinnedFor != null && ServerStatements.isDiscardAll(frame)) {
           pinnedFor = null; // the session state is gone: the server can go back at ReadyForQuery
         }
@@ -991,6 +1013,24 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       case '1', '3' -> writeReply(from, frame, type);
       default -> write(frame);
     }
+  }
+
+  /**
+   * The ReadyForQuery of a lone SET: done outside a transaction block, the setting is its text, on
+   * this server and for the client; inside one, the end of the transaction will tell; failed, it
+   * changed nothing.
+   */
+  private void loneSetAnswered(ServerConnection from, char status) {
+    if (loneSetCompleted && status == 'I') {
+      Map<String, String> now = new LinkedHashMap<>(sessionSettings);
+      now.remove(loneSetName); // the newest last, as the server applied them
+      now.put(loneSetName, loneSetText);
+      sessionSettings = Collections.unmodifiableMap(now);
+      from.sessionSettings(sessionSettings);
+    } else if (loneSetCompleted) {
+      settingsMayHaveChanged = true;
+    }
+    loneSetName = null;
   }
 
   /** A reply that may concern prepared statements: swallowed, replaced or passed on. */
@@ -1155,11 +1195,13 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (!from.isClean()) {
       return;
     }
-    if (settingsMayHaveChanged || (pinMayHaveEnded && pinnedFor != null)) {
+    boolean askPins = pinMayHaveEnded && pinnedFor != null;
+    if (settingsMayHaveChanged || askPins) {
+      SessionCheck check = new SessionCheck(settingsMayHaveChanged, askPins);
       settingsMayHaveChanged = false;
       pinMayHaveEnded = false;
-      sessionCheck = new SessionCheck();
-      from.sendHidden(SessionCheck.QUERY); // the client has its ReadyForQuery already
+      sessionCheck = check;
+      from.sendHidden(check.query(pool.key().user())); // the client has its ReadyForQuery already
       from.channel().flush();
       return;
     }
@@ -1184,27 +1226,31 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       settingsMayHaveChanged = true;
       return;
     }
-    Map<String, String> reported = from.parameters();
-    sessionSettings =
-        check.settings(
-            name ->
-                TrackedParameters.canonical(name, settings.trackExtraParameters()) != null
-                    && reported.keySet().stream().anyMatch(name::equalsIgnoreCase));
-    from.sessionSettings(sessionSettings);
+    if (check.askedSettings()) {
+      Map<String, String> reported = from.parameters();
+      sessionSettings =
+          check.settings(
+              name ->
+                  TrackedParameters.canonical(name, settings.trackExtraParameters()) != null
+                      && reported.keySet().stream().anyMatch(name::equalsIgnoreCase));
+      from.sessionSettings(sessionSettings);
+    }
     String reason = check.pinReason();
-    if (reason == null && pinnedFor != null && !from.isClean()) {
-      // what the client sent after the check may pin again (a Bind of its lock): ask once more
-      pinMayHaveEnded = true;
-    } else if (reason == null && pinnedFor != null) {
-      log.info("{} unpinned from {}", prefix(), from.prefix());
-      pinnedFor = null;
-    } else if (reason != null
-        && pinnedFor == null
-        && sessionStatePolicy() != SessionStatePolicy.ALLOW) {
-      pin(from, reason); // state no statement showed: set_config('role', ...), a function's LISTEN
-      pinMayHaveEnded = false;
-    } else if (reason != null && pinnedFor != null) {
-      pinnedFor = reason; // what pins it now, for SHOW PINNED
+    if (pinnedFor == null) {
+      if (reason != null && sessionStatePolicy() != SessionStatePolicy.ALLOW) {
+        // state no statement showed (set_config('role', ...)); pin() asks again after the next
+        // transaction, which also judges what the client sent before it knew it was pinned
+        pin(from, reason);
+      }
+    } else if (check.askedPins()) { // else it asked about settings and role only
+      if (reason != null) {
+        pinnedFor = reason; // what pins it now, for SHOW PINNED
+      } else if (!from.isClean()) {
+        pinMayHaveEnded = true; // what the client sent after the check (a Bind of its lock) may pin
+      } else {
+        log.info("{} unpinned from {}", prefix(), from.prefix());
+        pinnedFor = null;
+      }
     }
     if (server == from && pinnedFor == null && from.isClean()) {
       server = null;

@@ -59,6 +59,43 @@ final class SessionFeatures {
   }
 
   /**
+   * The parameter (lower case) of a Query that is one plain {@code SET [SESSION] name = | TO ...}
+   * and nothing else, else null. Once it succeeds outside a transaction block its text says what
+   * the session now has, and is replayed as it is; anything else is read back from the server.
+   */
+  static @Nullable String loneSetName(ByteBuf query) {
+    int end = query.writerIndex() - 1; // the NUL
+    if (Frames.type(query) != 'Q' || end < 0 || query.getByte(end) != 0) {
+      return null;
+    }
+    int at = skipBlanks(query, query.readerIndex() + Frames.HEADER_LENGTH, end);
+    int wordEnd = wordEnd(query, at, end);
+    if (!is(query, at, wordEnd, "SET")) {
+      return null;
+    }
+    at = skipBlanks(query, wordEnd, end);
+    wordEnd = wordEnd(query, at, end);
+    if (is(query, at, wordEnd, "SESSION")) {
+      at = skipBlanks(query, wordEnd, end);
+    }
+    int nameEnd = at;
+    while (nameEnd < end && (isWordByte(query.getByte(nameEnd)) || query.getByte(nameEnd) == '.')) {
+      nameEnd++;
+    }
+    int next = skipBlanks(query, nameEnd, end);
+    int nextEnd = wordEnd(query, next, end);
+    boolean assigns = (next < end && query.getByte(next) == '=') || is(query, next, nextEnd, "TO");
+    if (nameEnd == at || !assigns) {
+      return null; // SET ROLE, SET TIME ZONE, SET SESSION CHARACTERISTICS...: read back instead
+    }
+    int semicolon = query.indexOf(next, end, (byte) ';');
+    if (semicolon >= 0 && skipBlanks(query, semicolon, end) != end) {
+      return null; // more than one statement, or a ';' in a value: read back instead
+    }
+    return query.toString(at, nameEnd - at, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+  }
+
+  /**
    * For a pinned client: a statement that may end what pins it (UNLISTEN, unlock, DROP of a temp
    * table, CLOSE of a cursor, DEALLOCATE, DISCARD, RESET or SET of the role), after which the
    * server is asked whether anything is left.

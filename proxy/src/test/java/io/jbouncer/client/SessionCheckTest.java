@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class SessionCheckTest {
   @Test
   void rowsGiveSettingsToReplayAndWhatPins() {
-    SessionCheck check = new SessionCheck();
+    SessionCheck check = new SessionCheck(true, true);
     feed(check, "s", "lock_timeout", "15000");
     feed(check, "s", "search_path", "\"$user\", public");
     feed(check, "s", "application_name", "odoo");
@@ -21,14 +21,18 @@ class SessionCheckTest {
     feed(check, "p", "advisory lock", null);
     assertThat(check.settings(name -> name.equals("application_name")))
         .containsExactly(
-            Map.entry("lock_timeout", "15000"), Map.entry("search_path", "\"$user\", public"));
+            Map.entry(
+                "lock_timeout", "SELECT pg_catalog.set_config(E'lock_timeout', E'15000', false)"),
+            Map.entry(
+                "search_path",
+                "SELECT pg_catalog.set_config(E'search_path', E'\"$user\", public', false)"));
     assertThat(check.pinReason()).isEqualTo("LISTEN, advisory lock");
     assertThat(check.hasFailed()).isFalse();
   }
 
   @Test
   void noPinRowsMeansNothingPins() {
-    SessionCheck check = new SessionCheck();
+    SessionCheck check = new SessionCheck(true, false);
     feed(check, "s", "work_mem", "65536");
     assertThat(check.pinReason()).isNull();
     check.failed();
@@ -36,20 +40,29 @@ class SessionCheckTest {
   }
 
   @Test
-  void syncResetsWhatTheClientLacksAndSetsWhatDiffers() {
+  void syncResetsWhatTheClientLacksAndReplaysWhatDiffers() {
     Map<String, String> wanted = new LinkedHashMap<>();
-    wanted.put("lock_timeout", "15000");
-    wanted.put("search_path", "\"$user\", it's");
+    wanted.put("lock_timeout", "SET lock_timeout = '15s'");
+    wanted.put("statement_timeout", "SET statement_timeout = 5000 -- per request");
     Map<String, String> server = new LinkedHashMap<>();
-    server.put("lock_timeout", "15000");
-    server.put("my.var", "x");
+    server.put("lock_timeout", "SET lock_timeout = '15s'");
+    server.put("my.var", "SELECT pg_catalog.set_config(E'my.var', E'x', false)");
     assertThat(SessionCheck.syncStatement(wanted, server))
-        .isEqualTo(
-            "RESET \"my.var\";SELECT pg_catalog.set_config(E'search_path', E'\"$user\", it''s',"
-                + " false);");
+        .isEqualTo("RESET \"my.var\";\nSET statement_timeout = 5000 -- per request\n;");
     assertThat(SessionCheck.syncStatement(Map.of(), server))
-        .isEqualTo("RESET \"lock_timeout\";RESET \"my.var\";");
+        .isEqualTo("RESET \"lock_timeout\";\nRESET \"my.var\";\n");
     assertThat(SessionCheck.syncStatement(wanted, wanted)).isEmpty();
+  }
+
+  @Test
+  void theQueryAsksOnlyWhatIsNeeded() {
+    String settingsOnly = new SessionCheck(true, false).query("app");
+    assertThat(settingsOnly)
+        .contains("pg_settings", "current_setting('role')", "session_user <> E'app'")
+        .doesNotContain("pg_locks");
+    assertThat(new SessionCheck(false, true).query("o'neil"))
+        .contains("pg_locks", "pg_listening_channels", "session_user <> E'o''neil'")
+        .doesNotContain("pg_settings");
   }
 
   private static void feed(SessionCheck check, String kind, String name, String value) {

@@ -62,6 +62,27 @@ class SessionFeaturesTest {
   @ParameterizedTest(name = "{0} -> {1}")
   @CsvSource(
       delimiter = '|',
+      nullValues = "none",
+      value = {
+        "SET statement_timeout = 5000 | statement_timeout",
+        "set session Search_Path TO tenant_7, public; | search_path",
+        "SET myapp.user_id = 42 | myapp.user_id",
+        "SET work_mem = '64MB' -- per report | work_mem",
+        "SET LOCAL work_mem = '64MB' | none",
+        "SET ROLE reporting | none",
+        "SET TIME ZONE UTC | none",
+        "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY | none",
+        "SET search_path = a; SELECT 1 | none",
+        "SET application_name = 'a;b' | none",
+        "SELECT 1 | none",
+      })
+  void loneSets(String sql, String name) {
+    assertThat(read(sql, SessionFeatures::loneSetName)).isEqualTo(name);
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(
+      delimiter = '|',
       value = {
         "UNLISTEN * | true",
         "unlisten imbus | true",

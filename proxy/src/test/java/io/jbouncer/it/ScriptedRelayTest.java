@@ -170,11 +170,11 @@ class ScriptedRelayTest extends ScriptedProxyTest {
   void aPinTakenWhileTheSessionCheckIsOnItsWayOutlivesTheCheck() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "");
     try (RawClient a = client()) {
-      a.send(query("SET work_mem = '1MB'"));
+      a.send(query("select set_config('work_mem', '1MB', false)"));
       ScriptedBackend.Session server = backend.nextSession();
-      assertThat(server.readQuery()).isEqualTo("SET work_mem = '1MB'");
-      server.send(ScriptedBackend.commandComplete("SET"), ScriptedBackend.readyForQuery('I'));
-      assertThat(readReply(a)).isEqualTo("|I");
+      assertThat(server.readQuery()).isEqualTo("select set_config('work_mem', '1MB', false)");
+      server.sendResult("1MB", 1, 'I');
+      assertThat(readReply(a)).isEqualTo("1MB|I");
       assertThat(server.readQuery()).as("the session check").startsWith(SESSION_CHECK);
 
       a.send(query("LISTEN x")); // pins, before the check has its answer
@@ -189,7 +189,7 @@ class ScriptedRelayTest extends ScriptedProxyTest {
       assertThat(readReply(a)).as("the check's replies are not the client's").isEqualTo("|I");
       assertThat(server.readQuery())
           .as("still pinned, so asked again rather than released on a stale answer")
-          .startsWith(SESSION_CHECK);
+          .startsWith(PIN_CHECK);
       server.send(
           checkRow("p", "LISTEN", null),
           ScriptedBackend.commandComplete("SELECT 1"),
@@ -203,6 +203,7 @@ class ScriptedRelayTest extends ScriptedProxyTest {
 
   private static final String SESSION_CHECK =
       "SELECT 's', name, setting FROM pg_catalog.pg_settings";
+  private static final String PIN_CHECK = "SELECT 'p', 'LISTEN', NULL";
 
   private static byte[] checkRow(String kind, String name, String value) {
     io.netty.buffer.ByteBuf row =

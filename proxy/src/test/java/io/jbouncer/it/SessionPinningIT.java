@@ -359,6 +359,17 @@ class SessionPinningIT {
         {"c", "select pg_catalog.set_config('search_path', '', false)"}, // as pg_dump does
         {"a", "show search_path"},
         {"c", "show search_path"},
+        {"b", "set work_mem = '3MB' -- a lone SET is replayed as it was written"},
+        {"a", "show work_mem"},
+        {"b", "show work_mem"},
+        {"b", "set work_mem = 'lots'"}, // fails: changes nothing
+        {"c", "show work_mem"},
+        {"b", "show work_mem"},
+        {"b", "begin"},
+        {"b", "set work_mem = '5MB'"}, // a lone SET inside a transaction that rolls back
+        {"b", "rollback"},
+        {"a", "show work_mem"},
+        {"b", "show work_mem"},
       };
       for (String[] step : script) {
         RawClient who = step[0].equals("a") ? a : step[0].equals("b") ? b : c;
