@@ -99,12 +99,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private boolean settingsMayHaveChanged;
   private boolean pinMayHaveEnded;
   private @Nullable SessionCheck sessionCheck; // its answer, while it is on its way
-  // a lone SET on its way (SessionFeatures.loneSetName): once it succeeded outside a transaction
-  // block, its text is what replays the setting, and the server need not be asked
-  private @Nullable String loneSetName;
-  private String loneSetText = "";
-  private long loneSetSyncPoint; // the sync point its ReadyForQuery answers
-  private boolean loneSetCompleted;
+  // lone SETs, whose text replays them once they are sure to be in the session
+  private final LoneSets loneSets = new LoneSets();
   // the settings of its own that this client's session has (see SessionCheck): immutable; at
   // first and after DISCARD ALL, the tracked startup parameters PostgreSQL does not report
   private Map<String, String> sessionSettings = Map.of();
@@ -804,12 +800,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       ServerConnection linked, @Nullable ByteBuf frame, @Nullable String effect, boolean mayEnd) {
     if (effect == SessionFeatures.SETTINGS) {
       String lone =
-          frame == null || loneSetName != null ? null : SessionFeatures.loneSetName(frame);
+          frame == null || loneSets.onItsWay() ? null : SessionFeatures.loneSetName(frame);
       if (lone != null) {
-        loneSetName = lone;
-        loneSetText = Query.decode(frame).sql();
-        loneSetSyncPoint = linked.syncPointsSent();
-        loneSetCompleted = false;
+        loneSets.sent(lone, Query.decode(frame).sql(), linked.syncPointsSent());
       } else {
         settingsMayHaveChanged = true;
       }
@@ -975,9 +968,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       case 'Z' -> {
         char status = ReadyForQuery.status(frame);
         from.readyForQuery(status);
-        if (loneSetName != null && from.syncPointsAnswered() == loneSetSyncPoint) {
-          loneSetAnswered(from, status);
-        }
+        takeSettings(from, loneSets.readyForQuery(status, from.syncPointsAnswered()));
         trackTransaction(from, status);
         if (!from.hasOutstandingRequests()) {
           queryFinished(status);
@@ -999,12 +990,11 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       }
       case 'E' -> {
         from.errorReceived();
+        loneSets.error();
         writeReply(from, frame, type);
       }
       case 'C' -> {
-        if (loneSetName != null && from.syncPointsAnswered() == loneSetSyncPoint - 1) {
-          loneSetCompleted = CommandComplete.decode(frame).tag().equals("SET");
-        }
+        loneSets.commandComplete(frame, from.syncPointsAnswered());
         if (pinnedFor != null && ServerStatements.isDiscardAll(frame)) {
           pinnedFor = null; // the session state is gone: the server can go back at ReadyForQuery
         }
@@ -1015,22 +1005,18 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /**
-   * The ReadyForQuery of a lone SET: done outside a transaction block, the setting is its text, on
-   * this server and for the client; inside one, the end of the transaction will tell; failed, it
-   * changed nothing.
-   */
-  private void loneSetAnswered(ServerConnection from, char status) {
-    if (loneSetCompleted && status == 'I') {
-      Map<String, String> now = new LinkedHashMap<>(sessionSettings);
-      now.remove(loneSetName); // the newest last, as the server applied them
-      now.put(loneSetName, loneSetText);
-      sessionSettings = Collections.unmodifiableMap(now);
-      from.sessionSettings(sessionSettings);
-    } else if (loneSetCompleted) {
-      settingsMayHaveChanged = true;
+  /** Lone SETs now sure to be in the session: the client's settings, and this server's. */
+  private void takeSettings(ServerConnection from, Map<String, String> taken) {
+    if (taken.isEmpty()) {
+      return;
     }
-    loneSetName = null;
+    Map<String, String> now = new LinkedHashMap<>(sessionSettings);
+    for (Map.Entry<String, String> e : taken.entrySet()) {
+      now.remove(e.getKey()); // the newest last, as the server applied them
+      now.put(e.getKey(), e.getValue());
+    }
+    sessionSettings = Collections.unmodifiableMap(now);
+    from.sessionSettings(sessionSettings);
   }
 
   /** A reply that may concern prepared statements: swallowed, replaced or passed on. */
@@ -1194,6 +1180,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     if (!from.isClean()) {
       return;
+    }
+    if (loneSets.takeMustAsk()) {
+      settingsMayHaveChanged = true;
     }
     boolean askPins = pinMayHaveEnded && pinnedFor != null;
     if (settingsMayHaveChanged || askPins) {

@@ -370,6 +370,11 @@ class SessionPinningIT {
         {"b", "rollback"},
         {"a", "show work_mem"},
         {"b", "show work_mem"},
+        {"a", "begin"},
+        {"a", "set work_mem = '6MB'"}, // inside a transaction that commits
+        {"a", "commit"},
+        {"b", "show work_mem"},
+        {"a", "show work_mem"},
       };
       for (String[] step : script) {
         RawClient who = step[0].equals("a") ? a : step[0].equals("b") ? b : c;
