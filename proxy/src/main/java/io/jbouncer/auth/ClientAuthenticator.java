@@ -168,14 +168,14 @@ public final class ClientAuthenticator {
 
   /** Runs on an auth worker: PBKDF2 with the secret's salt; remembers pass-through keys. */
   private boolean checkPasswordAgainstScram(String password, ScramSecret stored) {
-    byte[] salted =
-        pooler
-            .scramCache()
-            .saltedPassword(ScramSha256.saslPrep(password), stored.salt(), stored.iterations());
+    byte[] prepared = ScramSha256.saslPrep(password);
+    ScramCache cache = pooler.scramCache();
+    byte[] salted = cache.saltedPasswordUncached(prepared, stored.salt(), stored.iterations());
     byte[] clientKey = ScramSha256.clientKey(salted);
     boolean ok =
         ScramSha256.constantTimeEquals(ScramSha256.storedKey(clientKey), stored.storedKey());
     if (ok) {
+      cache.remember(prepared, stored.salt(), stored.iterations(), salted);
       pooler.rememberPassthroughKeys(
           user, new PassthroughKeys(secret, clientKey, ScramSha256.serverKey(salted)));
     }

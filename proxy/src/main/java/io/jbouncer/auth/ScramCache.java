@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * SaltedPasswords computed once per (password, salt, iterations): PBKDF2 at PostgreSQL's 4096
@@ -24,19 +25,38 @@ public final class ScramCache implements SaltedPasswords {
   /** A user's ad-hoc secret and a hash of the password it was made from. */
   private record Adhoc(String passwordHash, ScramSecret secret) {}
 
+  /** For the server logins' own passwords, which are right: computed once, then cached. */
   @Override
   public byte[] saltedPassword(byte[] preparedPassword, byte[] salt, int iterations) {
-    String key = key(preparedPassword, salt, iterations);
-    byte[] cached = salted.get(key);
+    byte[] cached = cached(preparedPassword, salt, iterations);
     if (cached != null) {
       return cached;
     }
     byte[] computed = ScramSha256.saltedPassword(preparedPassword, salt, iterations);
+    remember(preparedPassword, salt, iterations, computed);
+    return computed;
+  }
+
+  /**
+   * For a password a client sent, which may be wrong: the cached value if this password was right
+   * before, else PBKDF2 on the spot; {@link #remember} it once it proved right, so that wrong
+   * passwords can neither fill the cache nor push the right ones out.
+   */
+  public byte[] saltedPasswordUncached(byte[] preparedPassword, byte[] salt, int iterations) {
+    byte[] cached = cached(preparedPassword, salt, iterations);
+    return cached != null ? cached : ScramSha256.saltedPassword(preparedPassword, salt, iterations);
+  }
+
+  public void remember(
+      byte[] preparedPassword, byte[] salt, int iterations, byte[] saltedPassword) {
     if (salted.size() >= MAX_ENTRIES) {
       salted.clear();
     }
-    salted.put(key, computed);
-    return computed;
+    salted.put(key(preparedPassword, salt, iterations), saltedPassword);
+  }
+
+  private byte @Nullable [] cached(byte[] preparedPassword, byte[] salt, int iterations) {
+    return salted.get(key(preparedPassword, salt, iterations));
   }
 
   /**

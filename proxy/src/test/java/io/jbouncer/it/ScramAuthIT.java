@@ -98,8 +98,14 @@ class ScramAuthIT {
       try (Connection c = proxy.connect("passthru_user", "passthru_pass", "app")) {
         assertThat(scalar(c.createStatement(), "select current_user")).isEqualTo("passthru_user");
       }
-      assertThatThrownBy(() -> proxy.connect("passthru_user", "wrong", "app"))
-          .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"));
+      int cached = proxy.bouncer().pooler().scramCache().size();
+      for (String wrong : new String[] {"wrong", "wronger", "wrongest"}) {
+        assertThatThrownBy(() -> proxy.connect("passthru_user", wrong, "app"))
+            .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"));
+      }
+      assertThat(proxy.bouncer().pooler().scramCache().size())
+          .as("wrong passwords are not cached: they could push the right ones out")
+          .isEqualTo(cached);
     }
   }
 
