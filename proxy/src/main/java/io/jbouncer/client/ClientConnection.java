@@ -101,6 +101,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private @Nullable SessionCheck sessionCheck; // its answer, while it is on its way
   // lone SETs, whose text replays them once they are sure to be in the session
   private final LoneSets loneSets = new LoneSets();
+  // the sync point of a lone RESET or DISCARD ALL on its way (0: none): the server reports its own
+  // defaults, the client gets its startup values (SessionFeatures.isLoneReset)
+  private long resetSyncPoint;
   // the settings of its own that this client's session has (see SessionCheck): immutable; at
   // first and after DISCARD ALL, the tracked startup parameters PostgreSQL does not report
   private Map<String, String> sessionSettings = Map.of();
@@ -754,12 +757,20 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       }
       String effect = null;
       boolean mayEndPin = false;
-      if ((type == 'Q' || type == 'P') && pool.poolMode() != PoolMode.SESSION) {
+      boolean sessionMode = pool.poolMode() == PoolMode.SESSION;
+      if ((type == 'Q' || type == 'P') && !sessionMode) {
         effect = SessionFeatures.pinReason(frame);
         // a named statement keeps its verdict for the Binds that run it again
         mayEndPin =
             (pinnedFor != null || (type == 'P' && Frames.namesStatement(frame)))
                 && SessionFeatures.mayEndPin(frame);
+      }
+      if (type == 'Q'
+          && (sessionMode || effect == SessionFeatures.SETTINGS)
+          && SessionFeatures.isLoneReset(frame)) {
+        resetSyncPoint = linked.syncPointsSent();
+      }
+      if ((type == 'Q' || type == 'P') && !sessionMode) {
         frame = followSessionState(linked, frame, effect, mayEndPin);
       }
       if ((type == 'P' || type == 'B' || type == 'D' || type == 'C') && tracksStatements()) {
@@ -969,6 +980,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         char status = ReadyForQuery.status(frame);
         from.readyForQuery(status);
         takeSettings(from, loneSets.readyForQuery(status, from.syncPointsAnswered()));
+        if (resetSyncPoint != 0 && from.syncPointsAnswered() == resetSyncPoint) {
+          resetSyncPoint = 0;
+          resetAnswered(from, status);
+        }
         trackTransaction(from, status);
         if (!from.hasOutstandingRequests()) {
           queryFinished(status);
@@ -979,10 +994,15 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       case 'S' -> {
         ParameterStatus status = ParameterStatus.decode(frame);
         from.parameterChanged(status.name(), status.value());
-        if (TrackedParameters.canonical(status.name(), settings.trackExtraParameters()) != null) {
+        if (TrackedParameters.canonical(status.name(), settings.trackExtraParameters()) == null) {
+          write(frame);
+        } else if (resetSyncPoint != 0 && from.syncPointsAnswered() == resetSyncPoint - 1) {
+          frame.release();
+          resetToStartupValue(status);
+        } else {
           wantedParameters.put(status.name(), status.value());
+          write(frame);
         }
-        write(frame);
       }
       case 'G', 'W' -> { // CopyInResponse, CopyBothResponse
         from.copyInStarted();
@@ -1002,6 +1022,36 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       }
       case '1', '3' -> writeReply(from, frame, type);
       default -> write(frame);
+    }
+  }
+
+  /**
+   * A tracked parameter a lone RESET (or DISCARD ALL) put back to the server's default: PostgreSQL
+   * would have put it back to the client's startup value, and reported it only if it changed.
+   */
+  private void resetToStartupValue(ParameterStatus status) {
+    String own = sessionDefaults.getOrDefault(status.name(), status.value());
+    String had = wantedParameters.put(status.name(), own);
+    if (!own.equals(had)) {
+      Channel ch = channel();
+      write(new ParameterStatus(status.name(), own).encodeTo(ch.alloc().ioBuffer()));
+    }
+  }
+
+  /**
+   * The ReadyForQuery of a lone RESET: the server has its own defaults where the client wants its
+   * startup values, which it gets now, ahead of anything the client sends next on this server
+   * (inside its transaction, if one is open, so that a ROLLBACK undoes both as it undoes the
+   * RESET).
+   */
+  private void resetAnswered(ServerConnection from, char status) {
+    if (status == 'E') {
+      return; // a failed transaction, which only ROLLBACK can follow
+    }
+    String sync = TrackedParameters.syncStatement(wantedParameters, from.parameters());
+    if (!sync.isEmpty()) {
+      from.sendHidden(sync);
+      from.channel().flush();
     }
   }
 
@@ -1139,6 +1189,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
           from.hiddenReplyDone();
           if (check != null) {
             sessionCheckDone(from, check);
+          } else if (server == from && from.isClean()) {
+            afterReadyForQuery(from, 'I'); // sent after a ReadyForQuery, this one ends the work
           }
         }
         case 'S' -> from.rememberParameter(frame);

@@ -296,6 +296,29 @@ final class SessionFeatures {
     return skipBlanks(query, wordEnd, end) == end; // skipBlanks also steps over ';'
   }
 
+  /**
+   * True for a Query that is one {@code RESET name}, {@code RESET ALL} or {@code DISCARD ALL} and
+   * nothing else: its reply reports what the server's own defaults are, which for a tracked
+   * parameter are the client's startup values instead.
+   */
+  static boolean isLoneReset(ByteBuf query) {
+    if (isDiscardAll(query)) {
+      return true;
+    }
+    int end = query.writerIndex() - 1; // the NUL
+    if (end < query.readerIndex() + Frames.HEADER_LENGTH || query.getByte(end) != 0) {
+      return false;
+    }
+    int at = skipBlanks(query, query.readerIndex() + Frames.HEADER_LENGTH, end);
+    int wordEnd = wordEnd(query, at, end);
+    if (!is(query, at, wordEnd, "RESET")) {
+      return false;
+    }
+    at = skipBlanks(query, wordEnd, end);
+    wordEnd = wordEnd(query, at, end);
+    return wordEnd > at && skipBlanks(query, wordEnd, end) == end;
+  }
+
   /** CREATE [OR REPLACE] [GLOBAL | LOCAL] TEMP|TEMPORARY ... */
   private static boolean createsTemporary(ByteBuf query, int from, int end) {
     int at = from;

@@ -440,6 +440,11 @@ class PreparedStatementsIT {
       case 'Z' -> "ReadyForQuery " + (char) m.body()[0];
       case 'E' -> "ErrorResponse " + m.fields().get('C') + " " + m.fields().get('M');
       case 'N' -> "NoticeResponse " + m.fields().get('M');
+      case 'S' ->
+          "ParameterStatus "
+              + new String(m.body(), StandardCharsets.UTF_8)
+                  .replaceFirst("\u0000", "=")
+                  .replace("\u0000", "");
       default -> "'" + m.type() + "'";
     };
   }

@@ -450,6 +450,49 @@ class SessionPinningIT {
   }
 
   @Test
+  void resetGivesBackTheStartupValueAsOnPostgres() throws Exception {
+    try (ProxyFixture proxy = proxy(2)) { // two: the other client runs while a is in a transaction
+      List<String> expected = resetScript(TestPostgres.get().port());
+      assertThat(expected).contains("ParameterStatus application_name=mine");
+      assertThat(resetScript(proxy.port())).isEqualTo(expected);
+    }
+  }
+
+  /** A client that gave application_name at startup RESETs it, alone and in a transaction. */
+  private static List<String> resetScript(int port) throws Exception {
+    try (RawClient a = new RawClient(port);
+        RawClient other =
+            RawClient.loggedIn(port, TestPostgres.MD5_USER, TestPostgres.MD5_PASSWORD)) {
+      a.send(
+          RawClient.startup(
+              "user", TestPostgres.MD5_USER, "database", "app", "application_name", "mine"));
+      assertThat(a.finishMd5Login(TestPostgres.MD5_USER, TestPostgres.MD5_PASSWORD))
+          .isEqualTo("logged in");
+      List<String> seen = new ArrayList<>();
+      for (String sql :
+          new String[] {
+            "set application_name = 'changed'",
+            "reset application_name",
+            "show application_name",
+            "reset application_name", // unchanged: no ParameterStatus
+            "begin",
+            "set application_name = 'in transaction'",
+            "reset application_name",
+            "show application_name",
+            "rollback",
+            "show application_name",
+            "set application_name = 'again'",
+            "reset all",
+            "show application_name",
+          }) {
+        seen.addAll(q(a, sql));
+        seen.addAll(q(other, "show application_name")); // the server changes hands meanwhile
+      }
+      return seen;
+    }
+  }
+
+  @Test
   void thePinEndsWhenItsStateIsGone() throws Exception {
     try (ProxyFixture proxy = proxy(1);
         Connection a = connect(proxy);
