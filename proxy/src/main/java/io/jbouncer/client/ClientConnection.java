@@ -848,6 +848,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private void pin(ServerConnection linked, String reason) {
     pinnedFor = reason;
     pinMayHaveEnded = true;
+    settingsMayHaveChanged = true; // the same Query may also have SET (LISTEN x; SET y = 1)
     stats.pins++;
     log.info("{} pinned to {}: {}", prefix(), linked.prefix(), reason);
   }

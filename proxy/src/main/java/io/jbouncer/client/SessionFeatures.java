@@ -29,11 +29,35 @@ final class SessionFeatures {
 
   /**
    * Why a Query or Parse frame pins its client; {@link #SETTINGS} (compare by identity) when it
-   * changes session settings; null when it does neither.
+   * changes session settings; null when it does neither. Each statement of a Query that holds
+   * several is looked at (a ';' in a string may make it look at too much, never too little).
    */
   static @Nullable String pinReason(ByteBuf query) {
+    int start = sqlStart(query);
     int end = query.writerIndex();
-    int at = skipBlanks(query, sqlStart(query), end);
+    String settings = null;
+    int at = start;
+    while (at < end) {
+      at = skipBlanks(query, at, end);
+      String reason = firstKeywordReason(query, at, end);
+      if (reason == SETTINGS) {
+        settings = SETTINGS;
+      } else if (reason != null) {
+        return reason;
+      }
+      int semicolon = at < end ? query.indexOf(at, end, (byte) ';') : -1;
+      if (semicolon < 0) {
+        break;
+      }
+      at = semicolon + 1;
+    }
+    // other statements reach session state only through function calls: one scan of the text
+    String function = sessionFunction(query, start, end);
+    return function != null ? function : settings;
+  }
+
+  /** What the statement starting at {@code at} does, as far as its first keywords tell. */
+  private static @Nullable String firstKeywordReason(ByteBuf query, int at, int end) {
     int wordEnd = wordEnd(query, at, end);
     // byte comparisons, no allocation: this runs for every statement
     if (is(query, at, wordEnd, "LISTEN")) {
@@ -54,8 +78,7 @@ final class SessionFeatures {
     if (is(query, at, wordEnd, "RESET") || is(query, at, wordEnd, "DISCARD")) {
       return SETTINGS; // RESET ROLE and DISCARD ALL also end pins: the check will see
     }
-    // other statements reach session state only through function calls
-    return sessionFunction(query, at, end);
+    return null;
   }
 
   /**

@@ -52,6 +52,11 @@ class SessionFeaturesTest {
         "BEGIN ISOLATION LEVEL REPEATABLE READ | none",
         "SELECT abalance FROM pgbench_accounts WHERE aid = 7 | none",
         "DISCARD ALL | session settings",
+        "SELECT 1; LISTEN later | LISTEN",
+        "SELECT 1; SET search_path = x; SELECT 2 | session settings",
+        "SET search_path = x; SELECT pg_advisory_lock(1) | advisory lock",
+        "SELECT 1; SELECT 2; | none",
+        "SELECT 'a;b' | none",
         "'' | none",
       })
   void pinReasons(String sql, String reason) {

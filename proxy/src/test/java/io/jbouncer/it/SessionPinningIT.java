@@ -375,6 +375,9 @@ class SessionPinningIT {
         {"a", "commit"},
         {"b", "show work_mem"},
         {"a", "show work_mem"},
+        {"c", "select 1; set statement_timeout = '7s'"}, // the SET is not the first statement
+        {"b", "show statement_timeout"},
+        {"c", "show statement_timeout"},
       };
       for (String[] step : script) {
         RawClient who = step[0].equals("a") ? a : step[0].equals("b") ? b : c;
