@@ -303,12 +303,12 @@ class ClientToolsIT {
     return false;
   }
 
-  private static String python() {
+  static String python() {
     // Debian's python3-psycopg2 lives with /usr/bin/python3, which may not be first on PATH
     return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
   }
 
-  private static boolean pythonHasPsycopg2() {
+  static boolean pythonHasPsycopg2() {
     return pythonHas("psycopg2");
   }
 

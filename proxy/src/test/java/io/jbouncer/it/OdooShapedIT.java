@@ -1,6 +1,7 @@
 package io.jbouncer.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jbouncer.testing.TestPostgres;
 import java.io.StringReader;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +24,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postgresql.PGConnection;
@@ -228,6 +232,64 @@ class OdooShapedIT {
       setupSt.execute("drop table odoo_partner");
       System.out.println("OdooShapedIT: " + retries + " serialization failures retried");
     }
+  }
+
+  /**
+   * The same deployment with Odoo's own driver: bench/odoo_workload.py (psycopg2, Odoo 17's
+   * statement sequence, see its docstring) for a few seconds through a {@code *} entry.
+   */
+  @Test
+  void psycopg2RunsTheOdooWorkloadWithNothingLost() throws Exception {
+    assumeTrue(ClientToolsIT.pythonHasPsycopg2(), "python3 with psycopg2 is not installed");
+    TestPostgres pg = TestPostgres.get();
+    try (Connection admin = pg.connect("postgres", pg.superuserPassword(), "postgres");
+        Statement st = admin.createStatement()) {
+      st.execute("drop database if exists odoo_it");
+      st.execute("create database odoo_it owner " + TestPostgres.SCRAM_USER);
+    }
+    try (ProxyFixture proxy = proxy(4)) {
+      String script = Path.of("..", "bench", "odoo_workload.py").toAbsolutePath().toString();
+      String dsn =
+          "host=127.0.0.1 port="
+              + proxy.port()
+              + " dbname=odoo_it user=scram_user"
+              + " password=scram_pass";
+      ClientToolsIT.Result setup =
+          ClientToolsIT.run(Map.of(), ClientToolsIT.python(), script, "--setup", "--app-dsn", dsn);
+      assertThat(setup.exitCode()).as(setup.output()).isZero();
+      ClientToolsIT.Result load =
+          ClientToolsIT.run(
+              Map.of(),
+              ClientToolsIT.python(),
+              script,
+              "--app-dsn",
+              dsn,
+              "--duration",
+              "4",
+              "--workers",
+              "3",
+              "--crons",
+              "1",
+              "--notify-every",
+              "2",
+              "--json");
+      assertThat(load.exitCode()).as(load.output()).isZero();
+      String json = load.output().strip();
+      json = json.substring(json.lastIndexOf('\n') + 1);
+      assertThat(number(json, "requests")).as(json).isPositive();
+      assertThat(number(json, "failed_requests")).as(json).isZero();
+      assertThat(number(json, "errors")).as(json).isZero();
+      assertThat(number(json, "sent")).as(json).isPositive();
+      assertThat(number(json, "received")).as(json).isEqualTo(number(json, "sent"));
+      assertThat(number(json, "missing")).as(json).isZero();
+    }
+  }
+
+  /** The first {@code "key": <integer>} in a line of JSON. */
+  private static long number(String json, String key) {
+    Matcher m = Pattern.compile("\"" + key + "\": (\\d+)").matcher(json);
+    assertThat(m.find()).as(key + " in " + json).isTrue();
+    return Long.parseLong(m.group(1));
   }
 
   /** Odoo's bus and cron: BEGIN; LISTEN ...; COMMIT, then only waiting. */
