@@ -302,21 +302,7 @@ final class SessionFeatures {
 
   /** True for a Query that is {@code DISCARD ALL} alone (any case, blanks, one semicolon). */
   static boolean isDiscardAll(ByteBuf query) {
-    int end = query.writerIndex() - 1; // the NUL
-    if (end < query.readerIndex() + Frames.HEADER_LENGTH || query.getByte(end) != 0) {
-      return false;
-    }
-    int at = skipBlanks(query, query.readerIndex() + Frames.HEADER_LENGTH, end);
-    int wordEnd = wordEnd(query, at, end);
-    if (!is(query, at, wordEnd, "DISCARD")) {
-      return false;
-    }
-    at = skipBlanks(query, wordEnd, end);
-    wordEnd = wordEnd(query, at, end);
-    if (!is(query, at, wordEnd, "ALL")) {
-      return false;
-    }
-    return skipBlanks(query, wordEnd, end) == end; // skipBlanks also steps over ';'
+    return isTwoWords(query, "DISCARD", "ALL");
   }
 
   /**
@@ -325,21 +311,24 @@ final class SessionFeatures {
    * parameter are the client's startup values instead.
    */
   static boolean isLoneReset(ByteBuf query) {
-    if (isDiscardAll(query)) {
-      return true;
-    }
+    return isDiscardAll(query) || isTwoWords(query, "RESET", null);
+  }
+
+  /** A Query of two words alone: {@code first}, then {@code second} (any word when null). */
+  private static boolean isTwoWords(ByteBuf query, String first, @Nullable String second) {
     int end = query.writerIndex() - 1; // the NUL
     if (end < query.readerIndex() + Frames.HEADER_LENGTH || query.getByte(end) != 0) {
       return false;
     }
     int at = skipBlanks(query, query.readerIndex() + Frames.HEADER_LENGTH, end);
     int wordEnd = wordEnd(query, at, end);
-    if (!is(query, at, wordEnd, "RESET")) {
+    if (!is(query, at, wordEnd, first)) {
       return false;
     }
     at = skipBlanks(query, wordEnd, end);
     wordEnd = wordEnd(query, at, end);
-    return wordEnd > at && skipBlanks(query, wordEnd, end) == end;
+    boolean secondWord = second == null ? wordEnd > at : is(query, at, wordEnd, second);
+    return secondWord && skipBlanks(query, wordEnd, end) == end; // skipBlanks steps over ';'
   }
 
   /** CREATE [OR REPLACE] [GLOBAL | LOCAL] TEMP|TEMPORARY ... */

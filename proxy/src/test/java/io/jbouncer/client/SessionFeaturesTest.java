@@ -112,6 +112,22 @@ class SessionFeaturesTest {
   @CsvSource(
       delimiter = '|',
       value = {
+        "RESET application_name | true",
+        "reset all; | true",
+        "DISCARD ALL | true",
+        "RESET | false",
+        "RESET a; SELECT 1 | false",
+        "DISCARD PLANS | false",
+        "SET application_name = x | false",
+      })
+  void loneResets(String sql, boolean lone) {
+    assertThat(read(sql, SessionFeatures::isLoneReset)).isEqualTo(lone);
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
         "DISCARD ALL | true",
         "discard all; | true",
         "  Discard   All  | true",
