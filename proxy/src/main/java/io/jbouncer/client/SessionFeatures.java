@@ -149,17 +149,71 @@ final class SessionFeatures {
    * looked for around each underscore, so an ordinary statement costs one scan for '_'.
    */
   private static @Nullable String sessionFunction(ByteBuf b, int from, int to) {
+    String settings = null;
     int i = from;
     while (i < to && (i = b.indexOf(i, to, (byte) '_')) >= 0) {
       if (endsWith(b, i, "advisory") && startsWith(b, i + 1, to, "lock")) {
-        return "advisory lock";
+        return "advisory lock"; // a pin wins over settings
       }
-      if (endsWith(b, i, "set") && startsWith(b, i + 1, to, "config")) {
-        return SETTINGS; // also set_config('role', ...): the check pins for it
+      if (settings == null
+          && endsWith(b, i, "set")
+          && startsWith(b, i + 1, to, "config")
+          && !transactionLocal(b, i + 1 + "config".length(), to)) {
+        settings = SETTINGS; // also set_config('role', ...): the check pins for it
       }
       i++;
     }
-    return null;
+    return settings;
+  }
+
+  /**
+   * True when the set_config call whose arguments start at {@code at} has {@code true} for is_local
+   * (as PostgREST sends per request): it ends with the transaction and needs no check. Anything it
+   * cannot read for sure (a parameter, an expression) counts as session-wide.
+   */
+  private static boolean transactionLocal(ByteBuf b, int at, int to) {
+    int p = at;
+    while (p < to && (b.getByte(p) == ' ' || b.getByte(p) == '\n' || b.getByte(p) == '\t')) {
+      p++;
+    }
+    if (p >= to || b.getByte(p) != '(') {
+      return false;
+    }
+    int depth = 0;
+    int lastArgument = p + 1;
+    for (int q = p; q < to; q++) {
+      byte c = b.getByte(q);
+      if (c == '\'' || c == '"') {
+        q = b.indexOf(q + 1, to, c); // a doubled quote is two strings, which is as good here
+        if (q < 0) {
+          return false;
+        }
+      } else if (c == '(') {
+        depth++;
+      } else if (c == ',' && depth == 1) {
+        lastArgument = q + 1;
+      } else if (c == ')' && --depth == 0) {
+        return isTrue(b, lastArgument, q);
+      }
+    }
+    return false;
+  }
+
+  /** The argument text [from, to) is {@code true}, {@code 't'} or {@code 'true'}, any case. */
+  private static boolean isTrue(ByteBuf b, int from, int to) {
+    int start = from;
+    int end = to;
+    while (start < end && isBlank(b.getByte(start))) {
+      start++;
+    }
+    while (end > start && isBlank(b.getByte(end - 1))) {
+      end--;
+    }
+    return is(b, start, end, "TRUE") || is(b, start, end, "'T'") || is(b, start, end, "'TRUE'");
+  }
+
+  private static boolean isBlank(byte c) {
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
   }
 
   /** The word [from, to) is {@code upper} (upper-case ASCII), in any case. */

@@ -375,6 +375,11 @@ class SessionPinningIT {
         {"a", "commit"},
         {"b", "show work_mem"},
         {"a", "show work_mem"},
+        {"c", "begin"},
+        {"c", "select set_config('work_mem', '9MB', true)"}, // for this transaction only
+        {"c", "show work_mem"},
+        {"c", "commit"},
+        {"c", "show work_mem"},
         {"c", "select 1; set statement_timeout = '7s'"}, // the SET is not the first statement
         {"b", "show statement_timeout"},
         {"c", "show statement_timeout"},
