@@ -16,7 +16,7 @@ pool_size=${3:-20}
 login_retry=${4:-15}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-bindir=$(dirname "$(command -v pg_ctl 2>/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl | tail -1)")
+bindir=$(dirname "$(readlink -f "$(command -v pg_ctl 2>/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl | tail -1)")")
 work=$(mktemp -d /tmp/jbouncer-restart.XXXXXX)
 chmod 755 "$work"
 pg_port=$((20000 + RANDOM % 10000))
