@@ -466,6 +466,14 @@ class SessionPinningIT {
     }
   }
 
+  @Test
+  void resetGivesBackTheStartupValueInSessionModeToo() throws Exception {
+    // the server keeps its own startup values there too: a server of the pool, not of the client
+    try (ProxyFixture proxy = ProxyFixture.start(dir, "pool_mode = session\n")) {
+      assertThat(resetScript(proxy.port())).isEqualTo(resetScript(TestPostgres.get().port()));
+    }
+  }
+
   /** A client that gave application_name at startup RESETs it, alone and in a transaction. */
   private static List<String> resetScript(int port) throws Exception {
     try (RawClient a = new RawClient(port);
