@@ -101,6 +101,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private @Nullable SessionCheck sessionCheck; // its answer, while it is on its way
   // lone SETs, whose text replays them once they are sure to be in the session
   private final LoneSets loneSets = new LoneSets();
+  private @Nullable String
+      loneSetParsed; // the lone SET of the Parse being forwarded, for its Binds
   // the sync point of a lone RESET or DISCARD ALL on its way (0: none): the server reports its own
   // defaults, the client gets its startup values (SessionFeatures.isLoneReset)
   private long resetSyncPoint;
@@ -786,9 +788,12 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
                     linked.syncPointsSent(),
                     stats);
         if (statement != null && type == 'P' && (effect != null || mayEndPin)) {
-          statement.sessionEffects(effect, mayEndPin);
+          statement.sessionEffects(effect, mayEndPin, loneSetParsed);
         } else if (statement != null && type == 'B') {
-          if (statement.sessionEffect() != null || statement.mayEndPin()) {
+          String lone = statement.loneSetName();
+          if (lone != null && !loneSets.onItsWay()) {
+            loneSets.sent(lone, statement.sql(), linked.syncPointsSent() + 1); // at the next Sync
+          } else if (statement.sessionEffect() != null || statement.mayEndPin()) {
             followSessionState(linked, null, statement.sessionEffect(), statement.mayEndPin());
           }
         }
@@ -809,11 +814,14 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
    */
   private @Nullable ByteBuf followSessionState(
       ServerConnection linked, @Nullable ByteBuf frame, @Nullable String effect, boolean mayEnd) {
+    loneSetParsed = null;
     if (effect == SessionFeatures.SETTINGS) {
-      String lone =
-          frame == null || loneSets.onItsWay() ? null : SessionFeatures.loneSetName(frame);
-      if (lone != null) {
-        loneSets.sent(lone, Query.decode(frame).sql(), linked.syncPointsSent());
+      String lone = frame == null ? null : SessionFeatures.loneSetName(frame);
+      loneSetParsed = lone;
+      if (lone != null && !loneSets.onItsWay()) {
+        // a Query is its own sync point; a Parse is answered at the next Sync
+        long answeredAt = linked.syncPointsSent() + (Frames.type(frame) == 'Q' ? 0 : 1);
+        loneSets.sent(lone, SessionFeatures.sqlText(frame), answeredAt);
       } else {
         settingsMayHaveChanged = true;
       }
@@ -1011,7 +1019,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       }
       case 'E' -> {
         from.errorReceived();
-        loneSets.error();
+        loneSets.error(from.syncPointsAnswered());
         writeReply(from, frame, type);
       }
       case 'C' -> {

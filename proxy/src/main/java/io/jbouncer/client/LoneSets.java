@@ -7,11 +7,12 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One client's lone SETs ({@link SessionFeatures#loneSetName}), followed to the end of their
- * transaction. A SET that succeeded outside a transaction block, or in one that then committed with
- * no error and no ROLLBACK (TO SAVEPOINT) after it, is in the session as its text says: its text
- * replays it, and the server need not be asked. In every other case it must be asked ({@link
- * SessionCheck}). Confined to the client's event loop; costs nothing while no lone SET is about.
+ * One client's lone SETs ({@link SessionFeatures#loneSetName}), in a Query or in the extended
+ * protocol, followed to the end of their transaction. A SET that was the last command before its
+ * ReadyForQuery, succeeded outside a transaction block, or in one that then committed with no error
+ * and no ROLLBACK (TO SAVEPOINT) after it, is in the session as its text says: its text replays it,
+ * and the server need not be asked. In every other case it must be asked ({@link SessionCheck}).
+ * Confined to the client's event loop; costs nothing while no lone SET is about.
  */
 final class LoneSets {
   private @Nullable String name; // the lone SET on its way
@@ -53,8 +54,14 @@ final class LoneSets {
     }
   }
 
-  /** An ErrorResponse: the transaction, and what it set, may be rolled back. */
-  void error() {
+  /**
+   * An ErrorResponse after {@code answered} sync points were answered: the transaction, and what it
+   * set, may be rolled back; the lone SET on its way, if it belongs to that sync point, too.
+   */
+  void error(long answered) {
+    if (name != null && answered == syncPoint - 1) {
+      completed = false; // a later failure before the same Sync rolls back an implicit transaction
+    }
     if (inTransaction != null) {
       doubtful = true;
     }
@@ -68,18 +75,21 @@ final class LoneSets {
     if (name != null && answered == syncPoint) {
       String set = name;
       name = null;
-      if (completed && status == 'I') {
+      if (!completed) {
+        // failed, not run by that Sync (a Parse for later), or not the last command before it
+        mustAsk = true;
+        return Map.of();
+      }
+      if (status == 'I') {
         return Map.of(set, text);
       }
-      if (completed) { // inside a transaction block: its end will tell
-        if (inTransaction == null) {
-          inTransaction = new LinkedHashMap<>();
-          committed = false;
-          doubtful = false;
-        }
-        inTransaction.remove(set); // the newest last, as the server applied them
-        inTransaction.put(set, text);
+      if (inTransaction == null) { // inside a transaction block: its end will tell
+        inTransaction = new LinkedHashMap<>();
+        committed = false;
+        doubtful = false;
       }
+      inTransaction.remove(set); // the newest last, as the server applied them
+      inTransaction.put(set, text);
       return Map.of();
     }
     Map<String, String> done = inTransaction;

@@ -82,16 +82,17 @@ final class SessionFeatures {
   }
 
   /**
-   * The parameter (lower case) of a Query that is one plain {@code SET [SESSION] name = | TO ...}
-   * and nothing else, else null. Once it succeeds outside a transaction block its text says what
-   * the session now has, and is replayed as it is; anything else is read back from the server.
+   * The parameter (lower case) of a Query or Parse that is one plain {@code SET [SESSION] name = |
+   * TO ...} and nothing else, else null. Once it succeeds outside a transaction block its text says
+   * what the session now has, and is replayed as it is; anything else is read back from the server.
    */
   static @Nullable String loneSetName(ByteBuf query) {
-    int end = query.writerIndex() - 1; // the NUL
-    if (Frames.type(query) != 'Q' || end < 0 || query.getByte(end) != 0) {
+    char type = Frames.type(query);
+    int end = sqlEnd(query);
+    if ((type != 'Q' && type != 'P') || end < 0) {
       return null;
     }
-    int at = skipBlanks(query, query.readerIndex() + Frames.HEADER_LENGTH, end);
+    int at = skipBlanks(query, sqlStart(query), end);
     int wordEnd = wordEnd(query, at, end);
     if (!is(query, at, wordEnd, "SET")) {
       return null;
@@ -116,6 +117,18 @@ final class SessionFeatures {
       return null; // more than one statement, or a ';' in a value: read back instead
     }
     return query.toString(at, nameEnd - at, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+  }
+
+  /** The SQL text of a Query or Parse. */
+  static String sqlText(ByteBuf frame) {
+    int start = sqlStart(frame);
+    return frame.toString(start, Math.max(0, sqlEnd(frame) - start), StandardCharsets.UTF_8);
+  }
+
+  /** Where the SQL text of a Query or Parse ends (its NUL), or -1 when it does not. */
+  private static int sqlEnd(ByteBuf frame) {
+    int start = sqlStart(frame);
+    return start < frame.writerIndex() ? frame.indexOf(start, frame.writerIndex(), (byte) 0) : -1;
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.jbouncer.prepared;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -21,6 +22,7 @@ public final class PreparedStatement {
   // runs it again with no text to judge): confined to that client's loop
   private @Nullable String sessionEffect;
   private boolean mayEndPin;
+  private @Nullable String loneSetName;
 
   private PreparedStatement(String serverName, byte[] definition) {
     this.serverName = serverName;
@@ -43,11 +45,27 @@ public final class PreparedStatement {
 
   /**
    * Records what the statement does to the session: a pin reason or settings change ({@code
-   * effect}), and whether it may end a pin.
+   * effect}), whether it may end a pin, and the parameter when it is one plain SET.
    */
-  public void sessionEffects(@Nullable String effect, boolean mayEndPin) {
+  public void sessionEffects(
+      @Nullable String effect, boolean mayEndPin, @Nullable String loneSetName) {
     this.sessionEffect = effect;
     this.mayEndPin = mayEndPin;
+    this.loneSetName = loneSetName;
+  }
+
+  /** The parameter this statement SETs when it is one plain SET, else null. */
+  public @Nullable String loneSetName() {
+    return loneSetName;
+  }
+
+  /** The query text. */
+  public String sql() {
+    int nul = 0;
+    while (nul < definition.length && definition[nul] != 0) {
+      nul++;
+    }
+    return new String(definition, 0, nul, StandardCharsets.UTF_8);
   }
 
   public @Nullable String sessionEffect() {

@@ -32,11 +32,29 @@ class LoneSetsTest {
   }
 
   @Test
-  void aFailedOneChangesNothingAndAsksNothing() {
+  void aFailedOneIsNotTakenAndTheServerIsAsked() {
     sets.sent("work_mem", "SET work_mem = 'lots'", 1);
-    sets.error();
+    sets.error(0);
     assertThat(sets.readyForQuery('I', 1)).isEmpty();
-    assertThat(sets.takeMustAsk()).isFalse();
+    assertThat(sets.takeMustAsk()).isTrue();
+  }
+
+  @Test
+  void aFailureAfterItBeforeTheSameSyncRollsItBack() {
+    sets.sent("work_mem", SET, 1); // Parse, Bind, Execute of the SET, then of another statement
+    complete("SET", 0);
+    sets.error(0); // the implicit transaction of that Sync is rolled back
+    assertThat(sets.readyForQuery('I', 1)).isEmpty();
+    assertThat(sets.takeMustAsk()).isTrue();
+  }
+
+  @Test
+  void notTheLastCommandBeforeItsSyncMeansAsking() {
+    sets.sent("work_mem", SET, 1);
+    complete("SET", 0);
+    complete("SELECT 1", 0);
+    assertThat(sets.readyForQuery('I', 1)).isEmpty();
+    assertThat(sets.takeMustAsk()).isTrue();
   }
 
   @Test
@@ -68,7 +86,7 @@ class LoneSetsTest {
     sets.sent("work_mem", SET, 6);
     complete("SET", 5);
     sets.readyForQuery('T', 6);
-    sets.error();
+    sets.error(6);
     sets.readyForQuery('E', 7);
     complete("ROLLBACK", 7);
     assertThat(sets.readyForQuery('I', 8)).isEmpty();

@@ -119,6 +119,30 @@ class SessionFeaturesTest {
   @ParameterizedTest(name = "{0} -> {1}")
   @CsvSource(
       delimiter = '|',
+      nullValues = "none",
+      value = {
+        "SET SESSION search_path TO 'public' | search_path", // pgjdbc's setSchema
+        "SET x = 1; SELECT 1 | none",
+        "LISTEN x | none",
+      })
+  void loneSetsInAParse(String sql, String name) {
+    byte[] text = sql.getBytes(StandardCharsets.UTF_8);
+    ByteBuf parse = Unpooled.buffer();
+    parse.writeByte('P').writeInt(4 + 2 + text.length + 1 + 2).writeBytes(new byte[] {'s', 0});
+    parse.writeBytes(text).writeByte(0).writeShort(0);
+    try {
+      assertThat(SessionFeatures.loneSetName(parse)).isEqualTo(name);
+      if (name != null) {
+        assertThat(SessionFeatures.sqlText(parse)).isEqualTo(sql);
+      }
+    } finally {
+      parse.release();
+    }
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(
+      delimiter = '|',
       value = {
         "RESET application_name | true",
         "reset all; | true",

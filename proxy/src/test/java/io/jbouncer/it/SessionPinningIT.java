@@ -424,6 +424,24 @@ class SessionPinningIT {
     }
   }
 
+  @Test
+  void pgjdbcSetSchemaPerRequestFollowsEachClient() throws Exception {
+    try (ProxyFixture proxy = proxy(1); // one server: each request of each client lands on it
+        Connection a = proxy.connect("scram_user", "scram_pass", "app");
+        Connection b = proxy.connect("scram_user", "scram_pass", "app", "prepareThreshold", "1");
+        Statement aSt = a.createStatement();
+        Statement bSt = b.createStatement()) {
+      for (int request = 0; request < 8; request++) { // past pgjdbc's prepareThreshold of 5
+        a.setSchema(request % 2 == 0 ? "pg_catalog" : "public"); // a SET in the extended protocol
+        b.setSchema("information_schema");
+        assertThat(single(aSt, "select current_schema()"))
+            .isEqualTo(request % 2 == 0 ? "pg_catalog" : "public");
+        assertThat(single(bSt, "select current_schema()")).isEqualTo("information_schema");
+        assertThat(a.getSchema()).isEqualTo(request % 2 == 0 ? "pg_catalog" : "public");
+      }
+    }
+  }
+
   private static String singleOf(java.sql.PreparedStatement ps) throws SQLException {
     try (ResultSet rs = ps.executeQuery()) {
       rs.next();
