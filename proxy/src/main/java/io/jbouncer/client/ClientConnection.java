@@ -101,8 +101,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
   private @Nullable SessionCheck sessionCheck; // its answer, while it is on its way
   // lone SETs, whose text replays them once they are sure to be in the session
   private final LoneSets loneSets = new LoneSets();
-  private @Nullable String
-      loneSetParsed; // the lone SET of the Parse being forwarded, for its Binds
+  // the lone SET of the Parse being forwarded, kept with its statement for its Binds
+  private @Nullable String loneSetParsed;
+  // tracked parameters a hidden sync is setting: their server spelling is taken at its end
+  private @Nullable List<String> syncedParameters;
   // the sync point of a lone RESET or DISCARD ALL on its way (0: none): the server reports its own
   // defaults, the client gets its startup values (SessionFeatures.isLoneReset)
   private long resetSyncPoint;
@@ -915,8 +917,10 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     state = ClientState.ACTIVE;
     read(assigned.channel(), channel().isWritable());
+    List<String> differing = TrackedParameters.differing(wantedParameters, assigned.parameters());
+    syncedParameters = differing.isEmpty() ? null : differing;
     String sync =
-        TrackedParameters.syncStatement(wantedParameters, assigned.parameters())
+        TrackedParameters.syncStatement(wantedParameters, differing)
             + SessionCheck.syncStatement(sessionSettings, assigned.sessionSettings());
     if (!sync.isEmpty()) {
       assigned.sendHidden(sync);
@@ -1057,10 +1061,32 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (status == 'E') {
       return; // a failed transaction, which only ROLLBACK can follow
     }
-    String sync = TrackedParameters.syncStatement(wantedParameters, from.parameters());
-    if (!sync.isEmpty()) {
-      from.sendHidden(sync);
+    List<String> differing = TrackedParameters.differing(wantedParameters, from.parameters());
+    if (!differing.isEmpty()) {
+      syncedParameters = differing;
+      from.sendHidden(TrackedParameters.syncStatement(wantedParameters, differing));
       from.channel().flush();
+    }
+  }
+
+  /**
+   * After a sync of tracked parameters: the server has the client's values, in its own spelling
+   * (DateStyle 'ISO' reads 'ISO, MDY', and is not even reported when it was that already). The
+   * client takes that spelling, or every server it gets would be synced again: pgjdbc's startup
+   * DateStyle=ISO cost a hidden SET per transaction.
+   */
+  private void adoptServerSpelling(ServerConnection from, List<String> synced) {
+    Map<String, String> defaults = null;
+    for (String name : synced) {
+      String spelt = from.parameters().get(name);
+      String was = spelt == null ? null : wantedParameters.put(name, spelt);
+      if (was != null && !was.equals(spelt) && was.equals(sessionDefaults.get(name))) {
+        defaults = defaults == null ? new LinkedHashMap<>(sessionDefaults) : defaults;
+        defaults.put(name, spelt); // what DISCARD ALL restores, in the same spelling
+      }
+    }
+    if (defaults != null) {
+      sessionDefaults = Map.copyOf(defaults);
     }
   }
 
@@ -1196,6 +1222,11 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
       switch (type) {
         case 'Z' -> {
           from.hiddenReplyDone();
+          List<String> synced = syncedParameters;
+          if (synced != null) {
+            syncedParameters = null;
+            adoptServerSpelling(from, synced);
+          }
           if (check != null) {
             sessionCheckDone(from, check);
           } else if (server == from && from.isClean()) {

@@ -1,6 +1,8 @@
 package io.jbouncer.client;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -50,17 +52,31 @@ final class TrackedParameters {
     return null;
   }
 
+  /** The tracked parameters whose value on the server is not the one the client wants. */
+  static List<String> differing(Map<String, String> wanted, Map<String, String> server) {
+    List<String> names = new ArrayList<>(0);
+    for (Map.Entry<String, String> e : wanted.entrySet()) {
+      if (!e.getValue().equals(server.get(e.getKey()))) {
+        names.add(e.getKey());
+      }
+    }
+    return names;
+  }
+
   /**
    * set_config calls that bring {@code server} to {@code wanted}, as one SELECT; empty when nothing
    * differs. set_config, not SET: SET would re-quote a list value such as a search_path.
    */
   static String syncStatement(Map<String, String> wanted, Map<String, String> server) {
+    return syncStatement(wanted, differing(wanted, server));
+  }
+
+  /** set_config calls that give the server the client's values of {@code names}, as one SELECT. */
+  static String syncStatement(Map<String, String> wanted, List<String> names) {
     StringBuilder sql = new StringBuilder();
-    for (Map.Entry<String, String> e : wanted.entrySet()) {
-      if (!e.getValue().equals(server.get(e.getKey()))) {
-        sql.append(sql.length() == 0 ? "SELECT " : ", ")
-            .append(SessionCheck.setConfig(e.getKey(), e.getValue()));
-      }
+    for (String name : names) {
+      sql.append(sql.length() == 0 ? "SELECT " : ", ")
+          .append(SessionCheck.setConfig(name, wanted.get(name)));
     }
     return sql.length() == 0 ? "" : sql.append(';').toString();
   }

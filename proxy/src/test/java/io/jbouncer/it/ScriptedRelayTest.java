@@ -221,6 +221,29 @@ class ScriptedRelayTest extends ScriptedProxyTest {
   }
 
   @Test
+  void aStartupValueInAnotherSpellingIsSyncedOnceNotOnEveryServer() throws Exception {
+    proxy = ProxyFixture.startScripted(dir, backend.port(), "");
+    try (RawClient c = new RawClient(proxy.port())) {
+      // pgjdbc sends DateStyle=ISO; PostgreSQL spells the same setting 'ISO, MDY'
+      c.send(RawClient.startup("user", "trust_user", "database", "app", "DateStyle", "ISO"));
+      assertThat(c.finishMd5Login("trust_user", "trust_pass")).isEqualTo("logged in");
+      c.send(query("first"));
+      ScriptedBackend.Session server = backend.nextSession();
+      assertThat(server.readQuery())
+          .isEqualTo("SELECT pg_catalog.set_config(E'DateStyle', E'ISO', false);");
+      // unchanged for PostgreSQL: no ParameterStatus
+      server.send(ScriptedBackend.commandComplete("SELECT 1"), ScriptedBackend.readyForQuery('I'));
+      assertThat(server.readQuery()).isEqualTo("first");
+      server.sendResult("1", 1, 'I');
+      assertThat(readReply(c)).isEqualTo("1|I");
+      c.send(query("second"));
+      assertThat(server.readQuery()).as("no sync the second time").isEqualTo("second");
+      server.sendResult("2", 1, 'I');
+      assertThat(readReply(c)).isEqualTo("2|I");
+    }
+  }
+
+  @Test
   void pipelinedQueriesHoldTheServerUntilTheLastReadyForQuery() throws Exception {
     proxy = ProxyFixture.startScripted(dir, backend.port(), "");
     try (RawClient a = client();
