@@ -793,8 +793,11 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
           statement.sessionEffects(effect, mayEndPin, loneSetParsed);
         } else if (statement != null && type == 'B') {
           String lone = statement.loneSetName();
+          long nextSync = linked.syncPointsSent() + 1; // what answers a Bind
           if (lone != null && !loneSets.onItsWay()) {
-            loneSets.sent(lone, statement.sql(), linked.syncPointsSent() + 1); // at the next Sync
+            loneSets.sent(lone, statement.sql(), nextSync);
+          } else if (lone != null && loneSets.isOnItsWay(lone, statement.sql(), nextSync)) {
+            // its Parse, just before, made it a lone SET already
           } else if (statement.sessionEffect() != null || statement.mayEndPin()) {
             followSessionState(linked, null, statement.sessionEffect(), statement.mayEndPin());
           }

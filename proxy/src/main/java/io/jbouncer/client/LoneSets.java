@@ -28,6 +28,11 @@ final class LoneSets {
     return name != null;
   }
 
+  /** That very SET is on its way to that sync point already (a Parse, then its Bind). */
+  boolean isOnItsWay(String name, String text, long syncPoint) {
+    return name.equals(this.name) && text.equals(this.text) && syncPoint == this.syncPoint;
+  }
+
   /** A lone SET forwarded as sync point {@code syncPoint}. */
   void sent(String name, String text, long syncPoint) {
     this.name = name;

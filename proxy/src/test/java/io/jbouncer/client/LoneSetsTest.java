@@ -32,6 +32,14 @@ class LoneSetsTest {
   }
 
   @Test
+  void theBindOfTheParseOnItsWayIsTheSameSet() {
+    sets.sent("work_mem", SET, 3);
+    assertThat(sets.isOnItsWay("work_mem", SET, 3)).isTrue();
+    assertThat(sets.isOnItsWay("work_mem", "SET work_mem = '1MB'", 3)).isFalse();
+    assertThat(sets.isOnItsWay("work_mem", SET, 4)).isFalse();
+  }
+
+  @Test
   void aFailedOneIsNotTakenAndTheServerIsAsked() {
     sets.sent("work_mem", "SET work_mem = 'lots'", 1);
     sets.error(0);
