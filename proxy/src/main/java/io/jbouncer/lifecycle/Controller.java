@@ -210,8 +210,10 @@ public final class Controller {
     pooler.suspended(false);
     Process p = process;
     if (p != null) {
-      // backpressure pauses reading again wherever a peer is still full
-      p.channels().forEach(ch -> ch.config().setAutoRead(true));
+      // on each channel's loop too, queued behind SUSPEND's own task: set from here at once, a
+      // RESUME right after SUSPEND could run first and leave a channel unread for good.
+      // Backpressure pauses reading again wherever a peer is still full.
+      p.channels().forEach(ch -> ch.eventLoop().execute(() -> ch.config().setAutoRead(true)));
       p.acceptConnections(true);
     }
   }
