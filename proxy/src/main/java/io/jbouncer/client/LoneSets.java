@@ -8,8 +8,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One client's lone SETs ({@link SessionFeatures#loneSetName}), in a Query or in the extended
- * protocol, followed to the end of their transaction. A SET that was the last command before its
- * ReadyForQuery, succeeded outside a transaction block, or in one that then committed with no error
+ * protocol, followed to the end of their transaction. A SET that succeeded as the last command
+ * before its ReadyForQuery, outside a transaction block or in one that then committed with no error
  * and no ROLLBACK (TO SAVEPOINT) after it, is in the session as its text says: its text replays it,
  * and the server need not be asked. In every other case it must be asked ({@link SessionCheck}).
  * Confined to the client's event loop; costs nothing while no lone SET is about.
