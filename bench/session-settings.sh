@@ -20,24 +20,9 @@ clients=${2:-10}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jar=${3:-$root/proxy/target/jbouncer.jar}
 
-bindir=$(dirname "$(readlink -f "$(command -v pg_ctl 2>/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl | tail -1)")")
-work=$(mktemp -d /tmp/jbouncer-settings.XXXXXX)
-chmod 755 "$work"
-pg_port=$((20000 + RANDOM % 10000))
-jb_port=$((pg_port + 1))
-as_pg=()
-if [[ $(id -u) -eq 0 ]]; then # initdb refuses root: run PostgreSQL as its own user
-  pg_user=$(id -un postgres 2>/dev/null || echo nobody)
-  chown "$pg_user" "$work"
-  as_pg=(runuser -u "$pg_user" --)
-fi
-pg() { "${as_pg[@]}" "$bindir/$1" "${@:2}"; }
-cleanup() {
-  [[ -n ${jb_pid:-} ]] && kill "$jb_pid" 2>/dev/null || true
-  pg pg_ctl stop -D "$work/data" -m immediate >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+work_name=settings
+# shellcheck source=bench/throwaway-postgres.sh
+source "$root/bench/throwaway-postgres.sh"
 
 pg initdb -D "$work/data" -U bench --auth=trust --no-sync -E UTF8 --locale=C >/dev/null
 pg pg_ctl start -D "$work/data" -l "$work/postgres.log" -w \
