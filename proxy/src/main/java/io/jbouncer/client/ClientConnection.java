@@ -921,12 +921,11 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     state = ClientState.ACTIVE;
     read(assigned.channel(), channel().isWritable());
     List<String> differing = TrackedParameters.differing(wantedParameters, assigned.parameters());
-    syncedParameters = differing.isEmpty() ? null : differing;
-    String sync =
-        TrackedParameters.syncStatement(wantedParameters, differing)
-            + SessionCheck.syncStatement(sessionSettings, assigned.sessionSettings());
-    if (!sync.isEmpty()) {
-      assigned.sendHidden(sync);
+    String settingsSync = SessionCheck.syncStatement(sessionSettings, assigned.sessionSettings());
+    syncedParameters = differing.isEmpty() ? null : differing; // none left from another server
+    if (!differing.isEmpty() || !settingsSync.isEmpty()) {
+      assigned.sendHidden(
+          TrackedParameters.syncStatement(wantedParameters, differing) + settingsSync);
       assigned.sessionSettings(sessionSettings);
     }
     if (deferredBegin != null) {

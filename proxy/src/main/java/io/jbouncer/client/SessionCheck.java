@@ -135,6 +135,9 @@ final class SessionCheck {
    * and a semicolon, which also end a client's SET that ends in a -- comment.
    */
   static String syncStatement(Map<String, String> wanted, Map<String, String> server) {
+    if (wanted == server || (wanted.isEmpty() && server.isEmpty())) {
+      return ""; // every transaction of a client that sets nothing: no allocation
+    }
     StringBuilder sql = new StringBuilder();
     for (String name : server.keySet()) {
       if (!wanted.containsKey(name)) {

@@ -54,13 +54,14 @@ final class TrackedParameters {
 
   /** The tracked parameters whose value on the server is not the one the client wants. */
   static List<String> differing(Map<String, String> wanted, Map<String, String> server) {
-    List<String> names = new ArrayList<>(0);
+    List<String> names = null; // none, once a client's values are on the server: no allocation
     for (Map.Entry<String, String> e : wanted.entrySet()) {
       if (!e.getValue().equals(server.get(e.getKey()))) {
+        names = names == null ? new ArrayList<>() : names;
         names.add(e.getKey());
       }
     }
-    return names;
+    return names == null ? List.of() : names;
   }
 
   /**
