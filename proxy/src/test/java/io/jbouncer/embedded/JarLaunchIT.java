@@ -2,6 +2,7 @@ package io.jbouncer.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jbouncer.testing.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -138,12 +139,9 @@ class JarLaunchIT {
         // started under nohup (this JVM, so the demo too): HotSpot keeps SIGHUP ignored, and
         // jbouncer says so; the console's RELOAD does what SIGHUP would
         Path log = tmp.resolve("demo-err.txt"); // the log goes to standard error, asynchronously
-        long logged = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!Files.readString(log).contains("SIGHUP was ignored when jbouncer started")
-            && System.nanoTime() < logged) {
-          Thread.sleep(50);
-        }
-        assertThat(Files.readString(log)).contains("SIGHUP was ignored when jbouncer started");
+        Await.until(
+            "jbouncer logs that SIGHUP was ignored",
+            () -> Files.readString(log).contains("SIGHUP was ignored when jbouncer started"));
         try (java.sql.Connection console =
             java.sql.DriverManager.getConnection(
                 "jdbc:postgresql://"

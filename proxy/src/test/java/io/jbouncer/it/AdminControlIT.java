@@ -7,6 +7,7 @@ import static io.jbouncer.it.TransactionPoolingIT.scalar;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jbouncer.testing.Await;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;

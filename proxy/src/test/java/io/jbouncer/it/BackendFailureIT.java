@@ -5,6 +5,7 @@ import static io.jbouncer.it.TransactionPoolingIT.scalar;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jbouncer.pool.Pool;
+import io.jbouncer.testing.Await;
 import io.jbouncer.testing.TestPostgres;
 import java.nio.file.Path;
 import java.sql.Connection;

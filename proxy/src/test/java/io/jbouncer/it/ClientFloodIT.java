@@ -2,6 +2,7 @@ package io.jbouncer.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jbouncer.testing.Await;
 import io.jbouncer.testing.TestPostgres;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -3,6 +3,7 @@ package io.jbouncer.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.jbouncer.testing.Await;
 import io.jbouncer.testing.TestPostgres;
 import java.io.StringReader;
 import java.nio.file.Path;
@@ -123,7 +124,20 @@ class OdooShapedIT {
       sb.execute("update " + table + " set v = 20 where id = 2");
       Future<String> first =
           background.submit(() -> outcome(sa, "update " + table + " set v = 11 where id = 2"));
-      Thread.sleep(300); // a waits first, so its deadlock_timeout ends first: a is the victim
+      // a waits first, so its deadlock_timeout ends first: a is the victim
+      try (Connection observer = open(TestPostgres.get().port(), TestPostgres.APP_DB);
+          Statement watch = observer.createStatement()) {
+        Await.until(
+            "a waits for b's row lock",
+            () ->
+                single(
+                        watch,
+                        "select count(*) from pg_catalog.pg_stat_activity"
+                            + " where wait_event_type = 'Lock' and query like 'update "
+                            + table
+                            + " set v = 11%'")
+                    .equals("1"));
+      }
       String second = outcome(sb, "update " + table + " set v = 21 where id = 1");
       seen.add("a: " + first.get(30, TimeUnit.SECONDS));
       seen.add("b: " + second);

@@ -3,6 +3,7 @@ package io.jbouncer.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jbouncer.embedded.EmbeddedPostgres;
+import io.jbouncer.testing.Await;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;

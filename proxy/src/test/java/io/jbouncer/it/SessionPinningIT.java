@@ -3,6 +3,7 @@ package io.jbouncer.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jbouncer.testing.Await;
 import io.jbouncer.testing.TestPostgres;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -212,7 +213,7 @@ class SessionPinningIT {
       // here, so its text cannot be replaced by the refusal
       byte[] large = PreparedStatementsIT.query("LISTEN in_pieces -- " + "x".repeat(20_000));
       c.send(java.util.Arrays.copyOfRange(large, 0, 100));
-      Thread.sleep(300);
+      awaitPinned(admin, List.of("LISTEN")); // its start went on to the server, and pinned
       c.send(java.util.Arrays.copyOfRange(large, 100, large.length));
       StringBuilder reply = new StringBuilder();
       for (RawClient.Message m = c.read(); ; m = c.read()) {
@@ -222,7 +223,7 @@ class SessionPinningIT {
         }
       }
       assertThat(reply).hasToString("CZ"); // CommandComplete, no ErrorResponse
-      awaitPinned(admin, List.of("LISTEN"));
+      awaitPinned(admin, List.of("LISTEN")); // still: its LISTEN is on that server
     }
   }
 

@@ -6,6 +6,7 @@ import static io.jbouncer.it.TransactionPoolingIT.scalar;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jbouncer.testing.Await;
 import io.jbouncer.testing.TestPostgres;
 import java.io.IOException;
 import java.net.ServerSocket;

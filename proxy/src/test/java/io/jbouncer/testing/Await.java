@@ -1,17 +1,18 @@
-package io.jbouncer.it;
+package io.jbouncer.testing;
 
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /** Polls a condition until it holds, failing with {@code what} after a deadline. */
-final class Await {
+public final class Await {
   private Await() {}
 
-  static void until(String what, Callable<Boolean> condition) throws Exception {
+  public static void until(String what, Callable<Boolean> condition) throws Exception {
     until(what, Duration.ofSeconds(15), condition);
   }
 
-  static void until(String what, Duration limit, Callable<Boolean> condition) throws Exception {
+  public static void until(String what, Duration limit, Callable<Boolean> condition)
+      throws Exception {
     long deadline = System.nanoTime() + limit.toNanos();
     while (!condition.call()) {
       if (System.nanoTime() > deadline) {
@@ -25,7 +26,8 @@ final class Await {
    * Asserts that {@code future} is still not done after a short while: for "it waits" checks, which
    * need a bounded wait.
    */
-  static void stillPending(String what, java.util.concurrent.Future<?> future) throws Exception {
+  public static void stillPending(String what, java.util.concurrent.Future<?> future)
+      throws Exception {
     try {
       Object result = future.get(300, java.util.concurrent.TimeUnit.MILLISECONDS);
       throw new AssertionError("done, but should still wait: " + what + " (got " + result + ")");
